@@ -1,0 +1,171 @@
+"""Every diagnostic code, its message text, and the one exception root.
+
+Codes are public and stable: never reuse or rename one (keep an alias instead). Each code has
+a category, a one-line description (``docs/diagnostics.md`` has a wrong and a right example
+for each), and the message template that checkers fill in with ``make(code, ...)``. Message
+texts live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Code:
+    name: str
+    category: str
+    severity: str  # "error" or "warning"
+    description: str
+    template: str
+
+
+_CODES = [
+    # -- input limits (checked before anything is evaluated)
+    Code("file-too-large", "limit", "error", "The file is larger than the limit.",
+         "the file is {size} bytes; proof files are limited to {limit} bytes"),
+    Code("not-text", "limit", "error", "The file is not UTF-8 text.",
+         "the file is not UTF-8 text ({detail})"),
+    Code("line-too-long", "limit", "error", "A line is longer than the limit.",
+         "this line is {length} characters long; lines are limited to {limit}"),
+    Code("nesting-too-deep", "limit", "error", "Brackets or operators nest deeper than the limit.",
+         "expression nested {depth} levels deep; the limit is {limit}"),
+    Code("number-too-long", "limit", "error", "A number literal has too many digits.",
+         "this number has {digits} digits; numbers are limited to {limit} digits"),
+    Code("exponent-too-large", "limit", "error",
+         "A power (or scientific exponent) would make a number or degree too large.",
+         "{what} is too large to work with: {detail}"),
+    Code("argument-too-large", "limit", "error",
+         "factorial, binomial or a sum is asked for a value too large to compute.",
+         "{function}({args}) is too large to compute: {detail}"),
+    Code("expression-too-large", "limit", "error", "An expression has too many parts.",
+         "this expression has {nodes} parts; the limit is {limit}"),
+    # -- syntax
+    Code("syntax", "syntax", "error", "The line does not follow the language's grammar.",
+         "{detail}"),
+    Code("unexpected-character", "syntax", "error", "A character the language does not use.",
+         "unexpected character {char!r}{hint}"),
+    Code("missing-operator", "syntax", "error",
+         "Two expressions stand side by side with no operator between them.",
+         "missing an operator between {left!r} and {right!r} (write {left}*{right}?)"),
+    Code("expected-expression", "syntax", "error", "An operator or relation has nothing after it.",
+         "expected an expression after {after!r}"),
+    Code("unbalanced-brackets", "syntax", "error", "A bracket is never closed or never opened.",
+         "{detail}"),
+    # -- names and functions
+    Code("unknown-function", "name", "error", "A call of a function the language does not know.",
+         "unknown function {name!r}{suggestion}"),
+    Code("wrong-arity", "name", "error", "A function called with the wrong number of arguments.",
+         "{name} takes {expected}, but {given} given"),
+    Code("reserved-name", "name", "error", "A constant or keyword used as a variable name.",
+         "{name!r} is reserved ({why}) and cannot be {use}"),
+    Code("division-by-zero", "name", "error", "A literal division by zero.",
+         "division by zero"),
+    Code("bad-sum", "name", "error", "A malformed finite sum.",
+         "sum(k, a, b, expr) needs a variable name as its first argument; got {got!r}"),
+    Code("undeclared-variable", "name", "warning",
+         "A variable used without a `given` or `assume` declaring its domain.",
+         "{name!r} is not declared; it is taken to be any real number"),
+    # -- structure of a proof file
+    Code("missing-header", "structure", "warning", "The file has no `exercise ID` line.",
+         "the file does not say which exercise it solves (add `exercise ID` as its first line)"),
+    Code("duplicate-header", "structure", "error", "More than one `exercise` line.",
+         "a second `exercise` line; the first was on line {first}"),
+    Code("qed-without-show", "structure", "error", "A `qed` with no open `show`.",
+         "`qed` without a `show` before it"),
+    Code("show-without-qed", "structure", "error", "A `show` block that is never closed.",
+         "this `show` has no `qed`"),
+    Code("nested-show", "structure", "error", "A `show` inside another `show` block.",
+         "a `show` inside the `show` block opened on line {first}; close it with `qed` first"),
+    Code("chain-without-start", "structure", "error",
+         "A line starting with a relation sign that continues no chain.",
+         "this line continues a chain, but there is no expression above it to start one"),
+    Code("redefined-name", "structure", "error", "A name defined twice.",
+         "{name!r} is already defined on line {first}"),
+    Code("bad-declaration", "structure", "error", "A `given`/`assume` item that is not a domain.",
+         "{detail}"),
+    Code("empty-domain", "structure", "error", "A declared domain has no values.",
+         "the domain of {name!r} is empty ({domain})"),
+    # -- command line
+    Code("file-not-found", "usage", "error", "A file named on the command line does not exist.",
+         "no such file"),
+]
+
+CODES: dict[str, Code] = {c.name: c for c in _CODES}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding at a place in a file (1-based line and column; 0 means the whole file)."""
+
+    code: str
+    message: str
+    file: str = "<input>"
+    line: int = 0
+    col: int = 0
+    source: str = ""  # the source line, for the caret
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code].severity
+
+    def format(self) -> str:
+        place = self.file
+        if self.line:
+            place += f":{self.line}:{self.col or 1}"
+        out = f"{place}: {self.severity}: {self.message}  [{self.code}]"
+        if self.source:
+            caret_col = max(self.col, 1)
+            prefix = "".join(ch if ch == "\t" else " " for ch in self.source[: caret_col - 1])
+            out += f"\n    {self.source}\n    {prefix}^"
+        for note in self.notes:
+            out += f"\n{place}: note: {note}"
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "notes": list(self.notes),
+        }
+
+
+def message(code: str, **fields: Any) -> str:
+    """The message text of ``code`` filled with ``fields``."""
+    return CODES[code].template.format(**fields)
+
+
+def make(code: str, *, file: str = "<input>", line: int = 0, col: int = 0, source: str = "",
+         notes: tuple[str, ...] = (), **fields: Any) -> Diagnostic:
+    return Diagnostic(code, message(code, **fields), file, line, col, source, notes)
+
+
+def did_you_mean(name: str, candidates: list[str] | set[str] | tuple[str, ...]) -> str:
+    """'; did you mean 'log'?' or '' (the suggestion part of a message)."""
+    import difflib
+
+    lower = {c.lower(): c for c in candidates}
+    if name.lower() in lower:
+        return f"; did you mean {lower[name.lower()]!r}?"
+    close = difflib.get_close_matches(name, list(candidates), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+class CheckerError(Exception):
+    """The root of every exception proofcheck raises on purpose. Carries its diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.format() for d in diagnostics))
+
+
+class ParseError(CheckerError):
+    """The text could not be read: every blocking diagnostic is in ``diagnostics``."""

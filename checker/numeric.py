@@ -1,0 +1,380 @@
+"""Rigorous numerics: evaluate SymPy expressions exactly (rationals) or in Arb balls.
+
+Arb (python-flint) balls always contain the exact value, so a sign read off a ball that
+excludes zero is certain. Everything that reports a number to a student, or turns a point
+into a counterexample, goes through here:
+
+* ``exact(expr, point)``: the exact rational value of a rational expression, or None;
+* ``ball(expr, env, prec)``: a ball containing the value (NaN ball if Arb cannot bound it);
+* ``holds_at(rel, point)``: True / False when certain, None when even 1,000 bits cannot tell;
+* ``verify_counterexample(ob, point)``: a ``Counterexample`` only when the point is certainly
+  in the domains, satisfies every hypothesis and certainly breaks the claim.
+
+Nothing here parses text: inputs are SymPy trees built by our own grammar.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+from flint import arb, ctx, fmpq
+
+from checker.functions import Phi, PhiInv, Sigmoid
+from checker.obligations import Counterexample, Obligation, Relation
+
+PRECISIONS = (64, 160, 400, 1000)
+MAX_SUM_TERMS = 10_000
+MAX_EXACT_BITS = 20_000
+
+
+class Undefined(Exception):
+    """The expression is certainly undefined at the point (log of a negative, 1/0, ...)."""
+
+
+class NotExact(Exception):
+    """The expression has a function whose value at a rational point is not rational."""
+
+
+# ---------------------------------------------------------------------------- exact rationals
+
+
+def exact(expr: sp.Expr, point: Mapping[str, Fraction]) -> Fraction | None:
+    """The exact value of a rational function of the variables, or None if not rational."""
+    try:
+        return _exact(expr, point)
+    except (NotExact, OverflowError):
+        return None
+
+
+def _exact(e: sp.Expr, pt: Mapping[str, Fraction]) -> Fraction:
+    if e.is_Symbol:
+        if e.name not in pt:
+            raise NotExact(e.name)
+        return pt[e.name]
+    if e.is_Integer or e.is_Rational:
+        return Fraction(int(e.p), int(e.q))
+    if e.is_Add:
+        return sum((_exact(a, pt) for a in e.args), Fraction(0))
+    if e.is_Mul:
+        out = Fraction(1)
+        for a in e.args:
+            out *= _exact(a, pt)
+        return out
+    if e.is_Pow and e.exp.is_Integer:
+        base = _exact(e.base, pt)
+        n = int(e.exp)
+        bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+        if abs(n) * bits > MAX_EXACT_BITS:
+            raise NotExact("too large")
+        if base == 0 and n < 0:
+            raise Undefined("division by zero")
+        return base**n
+    if isinstance(e, sp.Abs):
+        return abs(_exact(e.args[0], pt))
+    if isinstance(e, (sp.Max, sp.Min)):
+        vals = [_exact(a, pt) for a in e.args]
+        return max(vals) if isinstance(e, sp.Max) else min(vals)
+    if isinstance(e, sp.floor):
+        return Fraction(math.floor(_exact(e.args[0], pt)))
+    if isinstance(e, sp.ceiling):
+        return Fraction(math.ceil(_exact(e.args[0], pt)))
+    raise NotExact(type(e).__name__)
+
+
+# ------------------------------------------------------------------------------- Arb balls
+
+
+def to_arb(q: Fraction | sp.Rational) -> arb:
+    if isinstance(q, Fraction):
+        return arb(fmpq(q.numerator, q.denominator))
+    return arb(fmpq(int(q.p), int(q.q)))
+
+
+def interval(lo: Fraction, hi: Fraction) -> arb:
+    """The ball that contains [lo, hi] (Arb may round its radius up)."""
+    mid = (lo + hi) / 2
+    rad = (hi - lo) / 2
+    return arb(fmpq(mid.numerator, mid.denominator), fmpq(rad.numerator, rad.denominator))
+
+
+def _nan() -> arb:
+    return arb.nan()
+
+
+def _pos(x: arb) -> bool:
+    return bool(x > 0)
+
+
+def _sqrt(x: arb, defined: bool) -> arb:
+    if x < 0:
+        raise Undefined("square root of a negative number")
+    if defined:
+        x = x.nonnegative_part()
+    return x.sqrt()
+
+
+def _log(x: arb, defined: bool) -> arb:
+    if x <= 0:
+        raise Undefined("logarithm of a number <= 0")
+    return x.log()
+
+
+def _pow(b: arb, e: sp.Expr, env: Mapping[str, arb], defined: bool) -> arb:
+    if e.is_Integer:
+        n = int(e)
+        if n < 0:
+            if b == 0:
+                raise Undefined("division by zero")
+            if b.contains(0):
+                return _nan()
+            return 1 / (b ** (-n))
+        return b**n
+    if e == sp.Rational(1, 2):
+        return _sqrt(b, defined)
+    if e == sp.Rational(-1, 2):
+        s = _sqrt(b, defined)
+        if s == 0:
+            raise Undefined("division by zero")
+        return 1 / s if not s.contains(0) else _nan()
+    if e.is_Rational:
+        if b < 0:
+            raise Undefined("fractional power of a negative number")
+        if defined:
+            b = b.nonnegative_part()
+        p, q = int(e.p), int(e.q)
+        r = b.root(q) if q > 1 else b
+        if p < 0:
+            if r == 0:
+                raise Undefined("division by zero")
+            return 1 / (r ** (-p)) if not r.contains(0) else _nan()
+        return r**p
+    # symbolic exponent: b^e = exp(e*log(b)) needs b > 0 (or b = 0 with e > 0)
+    x = _ball(e, env, defined)
+    if b == 0:
+        if x > 0:
+            return arb(0)
+        raise Undefined("0 raised to a power <= 0")
+    if b < 0:
+        raise Undefined("a negative number raised to a non-integer power")
+    if not _pos(b):
+        return _nan()
+    return (x * b.log()).exp()
+
+
+def _phi(x: arb) -> arb:
+    return (-x / arb(2).sqrt()).erfc() / 2
+
+
+def _phi_inv(p: arb) -> arb:
+    if p <= 0 or p >= 1:
+        raise Undefined("Phi_inv of a number outside (0, 1)")
+    return -arb(2).sqrt() * (2 * p).erfcinv()
+
+
+def _unit(x: arb, name: str) -> arb:
+    if x < -1 or x > 1:
+        raise Undefined(f"{name} of a number outside [-1, 1]")
+    return x
+
+
+_UNARY: dict[type, Callable[[arb, bool], arb]] = {
+    sp.exp: lambda x, d: x.exp(),
+    sp.log: _log,
+    sp.sin: lambda x, d: x.sin(),
+    sp.cos: lambda x, d: x.cos(),
+    sp.tan: lambda x, d: x.tan(),
+    sp.atan: lambda x, d: x.atan(),
+    sp.asin: lambda x, d: _unit(x, "asin").asin(),
+    sp.acos: lambda x, d: _unit(x, "acos").acos(),
+    sp.sinh: lambda x, d: x.sinh(),
+    sp.cosh: lambda x, d: x.cosh(),
+    sp.tanh: lambda x, d: x.tanh(),
+    sp.erf: lambda x, d: x.erf(),
+    sp.erfc: lambda x, d: x.erfc(),
+    sp.Abs: lambda x, d: abs(x),
+    sp.floor: lambda x, d: x.floor(),
+    sp.ceiling: lambda x, d: x.ceil(),
+    Phi: lambda x, d: _phi(x),
+    PhiInv: lambda x, d: _phi_inv(x),
+    Sigmoid: lambda x, d: 1 / (1 + (-x).exp()),
+}
+
+
+def ball(
+    expr: sp.Expr, env: Mapping[str, arb], prec: int = 64, assume_defined: bool = False
+) -> arb:
+    """A ball containing ``expr`` for every value of the variables in their balls.
+
+    Raises ``Undefined`` when the expression is certainly undefined; returns a NaN ball when
+    Arb cannot bound it. With ``assume_defined`` the caller has proved the expression's
+    definedness conditions separately, so square roots may clip their argument at zero.
+    """
+    old = ctx.prec
+    ctx.prec = prec
+    try:
+        return _ball(expr, env, assume_defined)
+    finally:
+        ctx.prec = old
+
+
+def _ball(e: Any, env: Mapping[str, arb], defined: bool) -> arb:
+    if e.is_Symbol:
+        return env[e.name]
+    if e.is_Rational:
+        return to_arb(e)
+    if e is sp.pi:
+        return arb.pi()
+    if e is sp.E:
+        return arb.const_e()
+    if e.is_Add:
+        out = arb(0)
+        for a in e.args:
+            out += _ball(a, env, defined)
+        return out
+    if e.is_Mul:
+        out = arb(1)
+        for a in e.args:
+            out *= _ball(a, env, defined)
+        return out
+    if e.is_Pow:
+        return _pow(_ball(e.base, env, defined), e.exp, env, defined)
+    if isinstance(e, sp.exp):  # before the table: exp is a Pow subclass in some versions
+        return _ball(e.args[0], env, defined).exp()
+    fn = _UNARY.get(type(e))
+    if fn is not None and len(e.args) == 1:
+        return fn(_ball(e.args[0], env, defined), defined)
+    if isinstance(e, (sp.Max, sp.Min)):
+        vals = [_ball(a, env, defined) for a in e.args]
+        out = vals[0]
+        for v in vals[1:]:
+            out = out.max(v) if isinstance(e, sp.Max) else out.min(v)
+        return out
+    if isinstance(e, sp.factorial):
+        n = _ball(e.args[0], env, defined)
+        if n < 0:
+            raise Undefined("factorial of a negative number")
+        return (n + 1).gamma()
+    if isinstance(e, sp.binomial):
+        n = _ball(e.args[0], env, defined)
+        k = e.args[1]
+        kval = _ball(k, env, defined)
+        kint = kval.unique_fmpz()
+        if kint is not None and kint >= 0:
+            return n.bin(int(kint))
+        return (n + 1).gamma() / ((kval + 1).gamma() * (n - kval + 1).gamma())
+    if isinstance(e, sp.Sum):
+        return _sum(e, env, defined)
+    if e is sp.nan or e is sp.zoo or e.is_infinite:
+        raise Undefined("the expression is infinite or undefined")
+    raise NotImplementedError(f"cannot evaluate {type(e).__name__} numerically")
+
+
+def _sum(e: sp.Sum, env: Mapping[str, arb], defined: bool) -> arb:
+    body, (k, a, b) = e.args[0], e.args[1]
+    lo, hi = _ball(a, env, defined), _ball(b, env, defined)
+    lo_i, hi_i = lo.unique_fmpz(), hi.unique_fmpz()
+    if lo_i is None or hi_i is None:
+        return _nan()
+    if int(hi_i) - int(lo_i) + 1 > MAX_SUM_TERMS:
+        return _nan()
+    inner = dict(env)
+    out = arb(0)
+    for i in range(int(lo_i), int(hi_i) + 1):
+        inner[k.name] = arb(i)
+        out += _ball(body, inner, defined)
+    return out
+
+
+# ------------------------------------------------------------------------- decisions at points
+
+
+def _decide(diff: arb, op: str) -> bool | None:
+    """Is ``diff op 0`` certainly true (True), certainly false (False), or undecided (None)?"""
+    if diff.is_nan():
+        return None
+    if op == "=":
+        return False if not diff.contains(0) else (True if diff == 0 else None)
+    if op == "!=":
+        return True if not diff.contains(0) else (False if diff == 0 else None)
+    if op == ">=":
+        return True if diff >= 0 else (False if diff < 0 else None)
+    if op == ">":
+        return True if diff > 0 else (False if diff <= 0 else None)
+    raise ValueError(op)
+
+
+def _decide_exact(value: Fraction, op: str) -> bool:
+    return {
+        "=": value == 0,
+        "!=": value != 0,
+        ">=": value >= 0,
+        ">": value > 0,
+    }[op]
+
+
+def holds_at(rel: Relation, point: Mapping[str, Fraction]) -> bool | None:
+    """Whether the relation certainly holds (True) or fails (False) at an exact point.
+
+    Raises ``Undefined`` when a side is certainly undefined there.
+    """
+    f, op = rel.difference()
+    value = exact(f, point)
+    if value is not None:
+        return _decide_exact(value, op)
+    env = {n: to_arb(v) for n, v in point.items()}
+    for prec in PRECISIONS:
+        try:
+            d = ball(f, env, prec)
+        except (ZeroDivisionError, ValueError):
+            return None
+        decided = _decide(d, op)
+        if decided is not None:
+            return decided
+    return None
+
+
+def decimal_of(expr: sp.Expr, point: Mapping[str, Fraction], digits: int = 12) -> str:
+    """``expr`` at the point as a decimal for display ("undefined" if it is)."""
+    value = exact(expr, point)
+    if value is not None:
+        from checker.printing import decimal
+
+        return decimal(value, digits)
+    env = {n: to_arb(v) for n, v in point.items()}
+    try:
+        b = ball(expr, env, 200)
+    except Undefined:
+        return "undefined"
+    except (ZeroDivisionError, ValueError, NotImplementedError):
+        return "?"
+    if b.is_nan():
+        return "?"
+    return str(b.str(digits, radius=False))
+
+
+def verify_counterexample(ob: Obligation, point: Mapping[str, Fraction]) -> Counterexample | None:
+    """The point as a checked counterexample to ``ob``, or None if it is not certainly one."""
+    names = ob.names
+    if any(n not in point for n in names):
+        return None
+    for n in names:
+        if not ob.domain(n).contains(point[n]):
+            return None
+    try:
+        for h in ob.hypotheses:
+            if holds_at(h, point) is not True:
+                return None
+        if holds_at(ob.claim, point) is not False:
+            return None
+    except (Undefined, NotImplementedError):
+        return None
+    values = tuple((n, point[n]) for n in names)
+    return Counterexample(
+        values=values,
+        lhs=decimal_of(ob.claim.lhs, point),
+        rhs=decimal_of(ob.claim.rhs, point),
+    )

@@ -1,0 +1,429 @@
+"""Lark parse trees of expressions -> SymPy objects, with limits and definedness conditions.
+
+Nothing here turns text into code: numbers are read digit by digit into Python integers after
+their length is checked, names become Symbols, and each operator builds its SymPy node. Sizes
+are bounded before SymPy evaluates anything that could blow up (huge powers, factorials,
+long sums), so hostile input fails fast with a coded diagnostic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+from lark import Token, Tree
+
+from checker.functions import Phi, PhiInv, Sigmoid
+from checker.obligations import Relation, sym
+from checker.syntax.ast import Condition, Expr, Span
+
+MAX_DIGITS = 100  # digits in one number literal
+MAX_BITS = 4000  # bits in any number the parser computes (about 1,200 decimal digits)
+MAX_SYMBOLIC_EXPONENT = 1000  # |n| in x^n for a symbolic base
+MAX_FACTORIAL = 1000  # largest n in a computed factorial(n)
+MAX_SUM_TERMS = 10_000  # terms in a sum with numeric bounds
+MAX_NODES = 2000  # parse-tree nodes in one line
+MAX_TREE_DEPTH = 100  # parse-tree depth of one line
+
+CONSTANTS: dict[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
+
+
+class BuildError(Exception):
+    """A coded problem at a place in the line being built."""
+
+    def __init__(self, code: str, line: int, col: int, **fields: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.line = line
+        self.col = col
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Built:
+    value: sp.Expr
+    shown: str  # fully parenthesized reading
+    conditions: tuple[Condition, ...]
+
+
+def _cond(lhs: sp.Expr, op: str, rhs: sp.Expr, why: str, kind: str = "plain") -> Condition:
+    return Condition(Relation(lhs, op, rhs), why, kind)
+
+
+def _atomic(shown: str) -> bool:
+    """Does the reading need no parentheses as an operand?"""
+    if shown.startswith("(") and shown.endswith(")"):
+        depth = 0
+        for i, ch in enumerate(shown):
+            depth += ch == "("
+            depth -= ch == ")"
+            if depth == 0 and i < len(shown) - 1:
+                return False
+        return True
+    return all(ch.isalnum() or ch in "_." for ch in shown) or (
+        shown.endswith(")") and shown.split("(")[0].replace("_", "").isalnum()
+    ) or (shown.startswith("|") and shown.endswith("|") and shown.count("|") == 2)
+
+
+def _paren(shown: str) -> str:
+    return shown if _atomic(shown) else f"({shown})"
+
+
+# ---------------------------------------------------------------------------- functions
+
+
+FnBuilder = Callable[[Sequence[sp.Expr]], tuple[sp.Expr, list[Condition]]]
+
+
+def _log(a: Sequence[sp.Expr]) -> tuple[sp.Expr, list[Condition]]:
+    conds = [_cond(a[0], ">", sp.Integer(0), "the argument of log is > 0")]
+    if len(a) == 1:
+        return sp.log(a[0]), conds
+    conds += [
+        _cond(a[1], ">", sp.Integer(0), "the base of log is > 0"),
+        _cond(a[1], "!=", sp.Integer(1), "the base of log is not 1"),
+    ]
+    return sp.log(a[0]) / sp.log(a[1]), conds
+
+
+def _unit_interval(name: str, fn: Callable[[sp.Expr], sp.Expr]) -> FnBuilder:
+    def build(a: Sequence[sp.Expr]) -> tuple[sp.Expr, list[Condition]]:
+        return fn(a[0]), [
+            _cond(a[0], ">=", sp.Integer(-1), f"the argument of {name} is >= -1"),
+            _cond(a[0], "<=", sp.Integer(1), f"the argument of {name} is <= 1"),
+        ]
+
+    return build
+
+
+def _plain(fn: Callable[..., sp.Expr]) -> FnBuilder:
+    return lambda a: (fn(*a), [])
+
+
+def _factorial(a: Sequence[sp.Expr]) -> tuple[sp.Expr, list[Condition]]:
+    n = a[0]
+    if n.is_Number and (not n.is_Integer or n < 0):
+        raise ValueError("factorial needs a whole number >= 0")
+    if n.is_Integer and n > MAX_FACTORIAL:
+        raise OverflowError(f"n is limited to {MAX_FACTORIAL}")
+    return sp.factorial(n), [_cond(n, ">=", sp.Integer(0), "the argument of factorial is >= 0")]
+
+
+def _binomial(a: Sequence[sp.Expr]) -> tuple[sp.Expr, list[Condition]]:
+    n, k = a
+    if n.is_Integer and k.is_Integer and 0 <= k <= n:
+        small = min(int(k), int(n - k))
+        if small * max(1, int(n).bit_length()) > MAX_BITS:
+            raise OverflowError(f"the result would have more than {MAX_BITS} bits")
+    elif (n.is_Integer and abs(n) > 10**12) or (k.is_Integer and abs(k) > MAX_FACTORIAL):
+        raise OverflowError("the arguments are limited in size")
+    return sp.binomial(n, k), []
+
+
+FUNCTIONS: dict[str, tuple[int, int, FnBuilder]] = {
+    # name: (fewest arguments, most arguments, builder)
+    "exp": (1, 1, _plain(sp.exp)),
+    "log": (1, 2, _log),
+    "ln": (1, 1, _log),
+    "sqrt": (1, 1, lambda a: (sp.sqrt(a[0]), [
+        _cond(a[0], ">=", sp.Integer(0), "the argument of sqrt is >= 0")])),
+    "abs": (1, 1, _plain(sp.Abs)),
+    "max": (2, 16, _plain(sp.Max)),
+    "min": (2, 16, _plain(sp.Min)),
+    "sin": (1, 1, _plain(sp.sin)),
+    "cos": (1, 1, _plain(sp.cos)),
+    "tan": (1, 1, lambda a: (sp.tan(a[0]), [
+        _cond(sp.cos(a[0]), "!=", sp.Integer(0), "tan is defined (cos of its argument is not 0)")])),
+    "atan": (1, 1, _plain(sp.atan)),
+    "asin": (1, 1, _unit_interval("asin", sp.asin)),
+    "acos": (1, 1, _unit_interval("acos", sp.acos)),
+    "sinh": (1, 1, _plain(sp.sinh)),
+    "cosh": (1, 1, _plain(sp.cosh)),
+    "tanh": (1, 1, _plain(sp.tanh)),
+    "sigmoid": (1, 1, _plain(Sigmoid)),
+    "relu": (1, 1, lambda a: (sp.Max(a[0], 0), [])),
+    "erf": (1, 1, _plain(sp.erf)),
+    "Phi": (1, 1, _plain(Phi)),
+    "Phi_inv": (1, 1, lambda a: (PhiInv(a[0]), [
+        _cond(a[0], ">", sp.Integer(0), "the argument of Phi_inv is > 0"),
+        _cond(a[0], "<", sp.Integer(1), "the argument of Phi_inv is < 1")])),
+    "binomial": (2, 2, _binomial),
+    "factorial": (1, 1, _factorial),
+    "floor": (1, 1, _plain(sp.floor)),
+    "ceil": (1, 1, _plain(sp.ceiling)),
+    "sum": (4, 4, lambda a: (sp.Integer(0), [])),  # built specially in Builder._call
+}
+
+ARITY_WORDS = {1: "one argument", 2: "two arguments", 4: "four arguments"}
+
+
+# ------------------------------------------------------------------------------ numbers
+
+
+def read_number(text: str, line: int, col: int) -> sp.Rational:
+    """An exact rational from a decimal literal such as ``12``, ``0.1`` or ``2.5e-3``."""
+    mantissa, _, exponent = text.lower().partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise BuildError("number-too-long", line, col, digits=len(digits), limit=MAX_DIGITS)
+    exp10 = -len(frac)
+    if exponent:
+        if len(exponent.lstrip("+-")) > 6:
+            raise BuildError("exponent-too-large", line, col, what=f"the number {text}",
+                             detail="its exponent has too many digits")
+        exp10 += int(exponent)
+    if abs(exp10) * 3.33 > MAX_BITS:
+        raise BuildError("exponent-too-large", line, col, what=f"the number {text}",
+                         detail=f"10^{exp10} needs more than {MAX_BITS} bits")
+    value = int(whole + frac) if (whole + frac) else 0
+    if exp10 >= 0:
+        return sp.Integer(value * 10**exp10)
+    return sp.Rational(value, 10**-exp10)
+
+
+def _bits(q: sp.Expr) -> int:
+    return max(int(q.p).bit_length(), int(q.q).bit_length())
+
+
+# ------------------------------------------------------------------------------ builder
+
+
+def tree_size(tree: Tree[Token]) -> tuple[int, int]:
+    """(node count, depth) of a parse tree, without recursion."""
+    nodes, depth = 0, 0
+    stack: list[tuple[Tree[Token] | Token, int]] = [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        nodes += 1
+        depth = max(depth, d)
+        if isinstance(node, Tree):
+            stack.extend((c, d + 1) for c in node.children if c is not None)
+    return nodes, depth
+
+
+class Builder:
+    """Builds one line's expressions. ``line0`` is the file line of the text's first line."""
+
+    def __init__(self, text: str, line0: int) -> None:
+        self.text = text
+        self.line0 = line0
+
+    def place(self, node: Tree[Token] | Token) -> tuple[int, int]:
+        if isinstance(node, Token):
+            return self.line0 + (node.line or 1) - 1, node.column or 1
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return self.line0, 1
+        return self.line0 + meta.line - 1, meta.column
+
+    def source(self, node: Tree[Token] | Token) -> str:
+        if isinstance(node, Token):
+            return str(node)
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return ""
+        return " ".join(self.text[meta.start_pos : meta.end_pos].split())
+
+    def expr(self, tree: Tree[Token] | Token) -> Expr:
+        b = self.build(tree)
+        line, col = self.place(tree)
+        return Expr(b.value, self.source(tree), b.shown, b.conditions, Span(line, col))
+
+    def build(self, node: Tree[Token] | Token) -> Built:
+        if isinstance(node, Token):
+            raise AssertionError(f"unexpected token {node.type}")
+        kind = node.data.removeprefix("expr__")
+        method = getattr(self, f"_{kind}", None)
+        if method is None:
+            raise AssertionError(f"no builder for {kind}")
+        result: Built = method(node)
+        value = result.value
+        if value.is_Rational and _bits(value) > MAX_BITS:
+            line, col = self.place(node)
+            raise BuildError("exponent-too-large", line, col, what="this number",
+                             detail=f"it has more than {MAX_BITS} bits")
+        if value is sp.zoo or value is sp.nan:
+            line, col = self.place(node)
+            raise BuildError("division-by-zero", line, col)
+        return result
+
+    # -- leaves
+    def _number(self, node: Tree[Token]) -> Built:
+        tok = node.children[0]
+        assert isinstance(tok, Token)
+        line, col = self.place(tok)
+        value = read_number(str(tok), line, col)
+        shown = str(value) if value.is_Integer else f"({value.p}/{value.q})"
+        return Built(value, shown if value.is_Integer or "." in str(tok) else str(tok), ())
+
+    def _name(self, node: Tree[Token]) -> Built:
+        tok = node.children[0]
+        assert isinstance(tok, Token)
+        name = str(tok)
+        if name in CONSTANTS:
+            return Built(CONSTANTS[name], name, ())
+        if name in FUNCTIONS:
+            line, col = self.place(tok)
+            raise BuildError("reserved-name", line, col, name=name, why="a function",
+                             use=f"used without arguments: write {name}(...)")
+        return Built(sym(name), name, ())
+
+    # -- operators
+    def _paren(self, node: Tree[Token]) -> Built:
+        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        return inner
+
+    def _abs_bars(self, node: Tree[Token]) -> Built:
+        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        return Built(sp.Abs(inner.value), f"|{inner.shown}|", inner.conditions)
+
+    def _neg(self, node: Tree[Token]) -> Built:
+        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        return Built(-inner.value, f"-{_paren(inner.shown)}", inner.conditions)
+
+    def _pos(self, node: Tree[Token]) -> Built:
+        return self.build(node.children[0])  # type: ignore[arg-type]
+
+    def _sum(self, node: Tree[Token]) -> Built:
+        parts = node.children
+        first = self.build(parts[0])  # type: ignore[arg-type]
+        terms = [first.value]
+        shown = [first.shown]
+        conds = list(first.conditions)
+        for i in range(1, len(parts), 2):
+            op = str(parts[i])
+            b = self.build(parts[i + 1])  # type: ignore[arg-type]
+            terms.append(b.value if op == "+" else -b.value)
+            shown.append(f"{op} {_paren(b.shown) if op == '-' else b.shown}")
+            conds += b.conditions
+        return Built(sp.Add(*terms), " ".join(shown), tuple(conds))
+
+    def _product(self, node: Tree[Token]) -> Built:
+        parts = node.children
+        first = self.build(parts[0])  # type: ignore[arg-type]
+        value = first.value
+        shown = _paren(first.shown)
+        conds = list(first.conditions)
+        for i in range(1, len(parts), 2):
+            op = str(parts[i])
+            b = self.build(parts[i + 1])  # type: ignore[arg-type]
+            conds += b.conditions
+            if op == "*":
+                value = value * b.value
+            else:
+                if b.value.is_zero:
+                    line, col = self.place(parts[i])
+                    raise BuildError("division-by-zero", line, col)
+                if not b.value.is_Number:
+                    conds.append(_cond(b.value, "!=", sp.Integer(0), "the denominator is not 0"))
+                value = value / b.value
+            shown = f"({shown} {op} {_paren(b.shown)})" if i + 2 < len(parts) else \
+                f"{shown} {op} {_paren(b.shown)}"
+        return Built(value, shown, tuple(conds))
+
+    def _power(self, node: Tree[Token]) -> Built:
+        base_node, op_tok, exp_node = node.children
+        base = self.build(base_node)  # type: ignore[arg-type]
+        expo = self.build(exp_node)  # type: ignore[arg-type]
+        line, col = self.place(op_tok)  # type: ignore[arg-type]
+        b, e = base.value, expo.value
+        self._check_power(b, e, line, col, base.shown, expo.shown)
+        conds = list(base.conditions) + list(expo.conditions)
+        zero = sp.Integer(0)
+        if e.is_Integer:
+            if e < 0:
+                if b.is_zero:
+                    raise BuildError("division-by-zero", line, col)
+                if not b.is_Number:
+                    conds.append(_cond(b, "!=", zero, "the base of a negative power is not 0"))
+        elif e.is_Rational:
+            if not b.is_Number or b < 0:
+                conds.append(_cond(b, ">=" if e > 0 else ">", zero,
+                                   "the base of a fractional power is "
+                                   + (">= 0" if e > 0 else "> 0")))
+        elif not (b.is_Number and b > 0) and b is not sp.E:
+            conds.append(_cond(b, ">", zero, "the base of a power with a variable exponent is > 0",
+                               kind="power"))
+        value = sp.Pow(b, e)
+        return Built(value, f"{_paren(base.shown)}^{_paren(expo.shown)}", tuple(conds))
+
+    def _check_power(self, b: sp.Expr, e: sp.Expr, line: int, col: int, bs: str, es: str) -> None:
+        if not e.is_Number:
+            return
+        what = f"the power {bs}^{es}"
+        if b.is_Rational and e.is_Rational:
+            if b in (0, 1, -1):
+                return
+            size = float(abs(e)) * max(_bits(b), 1)
+            if size > MAX_BITS:
+                raise BuildError("exponent-too-large", line, col, what=what,
+                                 detail=f"it would need about {size:.2g} bits; the limit is "
+                                 f"{MAX_BITS}")
+        elif abs(e) > MAX_SYMBOLIC_EXPONENT:
+            raise BuildError("exponent-too-large", line, col, what=what,
+                             detail=f"exponents of variables are limited to "
+                             f"{MAX_SYMBOLIC_EXPONENT} in size")
+
+    def _call(self, node: Tree[Token]) -> Built:
+        name_tok, args_tree = node.children
+        assert isinstance(name_tok, Token)
+        name = str(name_tok)
+        line, col = self.place(name_tok)
+        arg_nodes = list(args_tree.children) if isinstance(args_tree, Tree) else []
+        if name not in FUNCTIONS:
+            from checker.diagnostics import did_you_mean
+
+            aliases = {"Phi_inverse": "Phi_inv", "PhiInv": "Phi_inv", "ceiling": "ceil",
+                       "Abs": "abs", "ReLU": "relu", "erfinv": "Phi_inv"}
+            hint = (f"; did you mean {aliases[name]!r}?" if name in aliases
+                    else did_you_mean(name, list(FUNCTIONS)))
+            raise BuildError("unknown-function", line, col, name=name, suggestion=hint)
+        lo, hi, fn = FUNCTIONS[name]
+        if not lo <= len(arg_nodes) <= hi:
+            expected = ARITY_WORDS.get(lo, f"{lo} arguments") if lo == hi else \
+                f"{lo} to {hi} arguments"
+            given = len(arg_nodes)
+            raise BuildError("wrong-arity", line, col, name=name, expected=expected,
+                             given=f"{given} {'was' if given == 1 else 'were'}")
+        if name == "sum":
+            return self._finite_sum(arg_nodes, line, col)
+        args = [self.build(a) for a in arg_nodes]  # type: ignore[arg-type]
+        try:
+            value, conds = fn([a.value for a in args])
+        except OverflowError as exc:
+            raise BuildError("argument-too-large", line, col, function=name,
+                             args=", ".join(a.shown for a in args), detail=str(exc)) from exc
+        except ValueError as exc:
+            raise BuildError("syntax", line, col, detail=f"{name}: {exc}") from exc
+        all_conds = [c for a in args for c in a.conditions] + conds
+        shown_name = "log" if name == "ln" else name
+        return Built(value, f"{shown_name}({', '.join(a.shown for a in args)})", tuple(all_conds))
+
+    def _finite_sum(self, arg_nodes: list[Tree[Token] | Token], line: int, col: int) -> Built:
+        var_node = arg_nodes[0]
+        if not (isinstance(var_node, Tree) and var_node.data.endswith("name")):
+            raise BuildError("bad-sum", line, col, got=self.source(var_node))
+        k_name = str(var_node.children[0])
+        if k_name in CONSTANTS:
+            raise BuildError("reserved-name", line, col, name=k_name, why="a constant",
+                             use="a summation variable")
+        lo, hi, body = (self.build(a) for a in arg_nodes[1:])  # type: ignore[arg-type]
+        if lo.value.is_Number and hi.value.is_Number:
+            count = int(sp.floor(hi.value)) - int(sp.ceiling(lo.value)) + 1
+            if count > MAX_SUM_TERMS:
+                raise BuildError("argument-too-large", line, col, function="sum",
+                                 args=f"{k_name}, {lo.shown}, {hi.shown}, ...",
+                                 detail=f"{count} terms; sums are limited to {MAX_SUM_TERMS}")
+        k = sym(k_name)
+        value = sp.Sum(body.value, (k, lo.value, hi.value))
+        conds = list(lo.conditions) + list(hi.conditions)
+        for c in body.conditions:
+            if k_name in c.relation.free_names:
+                conds.append(Condition(c.relation, c.why, c.kind,
+                                       ((k_name, lo.value, hi.value), *c.bound)))
+            else:
+                conds.append(c)
+        shown = f"sum({k_name}, {lo.shown}, {hi.shown}, {body.shown})"
+        return Built(value, shown, tuple(conds))
