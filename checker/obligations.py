@@ -40,7 +40,7 @@ class Relation:
 
     @property
     def free_names(self) -> frozenset[str]:
-        return frozenset(s.name for s in (self.lhs - self.rhs).free_symbols)
+        return frozenset(s.name for s in self.lhs.free_symbols | self.rhs.free_symbols)
 
     def difference(self) -> tuple[sp.Expr, str]:
         """(f, op2) with the relation equivalent to ``f op2 0`` and op2 in =, !=, >=, >.

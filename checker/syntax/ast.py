@@ -33,6 +33,7 @@ class Condition:
     why: str
     kind: str = "plain"
     bound: tuple[tuple[str, sp.Expr, sp.Expr], ...] = ()
+    exponent: sp.Expr | None = None  # for kind "power"
 
 
 @dataclass(frozen=True)

@@ -344,8 +344,9 @@ class Builder:
                                    "the base of a fractional power is "
                                    + (">= 0" if e > 0 else "> 0")))
         elif not (b.is_Number and b > 0) and b is not sp.E:
-            conds.append(_cond(b, ">", zero, "the base of a power with a variable exponent is > 0",
-                               kind="power"))
+            conds.append(Condition(Relation(b, ">", zero),
+                                   "the base of a power with a variable exponent is > 0",
+                                   kind="power", exponent=e))
         value = sp.Pow(b, e)
         return Built(value, f"{_paren(base.shown)}^{_paren(expo.shown)}", tuple(conds))
 
@@ -422,7 +423,7 @@ class Builder:
         for c in body.conditions:
             if k_name in c.relation.free_names:
                 conds.append(Condition(c.relation, c.why, c.kind,
-                                       ((k_name, lo.value, hi.value), *c.bound)))
+                                       ((k_name, lo.value, hi.value), *c.bound), c.exponent))
             else:
                 conds.append(c)
         shown = f"sum({k_name}, {lo.shown}, {hi.shown}, {body.shown})"

@@ -1,0 +1,270 @@
+"""The driver: parse -> elaborate -> check -> results. It only sequences the stages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from checker.diagnostics import Diagnostic, ParseError
+from checker.elaborate import IMPLIES, Elaborator, Task
+from checker.engines import portfolio
+from checker.obligations import FLIP, Obligation, Relation, Status, Verdict
+from checker.printing import show
+from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
+from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
+
+_ORDER = {Status.PROVED: 0, Status.PLAUSIBLE: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The verdict on one checked item (a step, a fact, a definition or a goal)."""
+
+    line: int
+    col: int
+    kind: str
+    text: str
+    op: str
+    justification: str
+    verdict: Verdict
+    shown: str = ""
+    definedness: tuple[tuple[str, Verdict], ...] = ()
+    claim: Relation | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verdict
+        cx = v.counterexample
+        return {
+            "line": self.line,
+            "col": self.col,
+            "kind": self.kind,
+            "text": self.text,
+            "relation": self.op,
+            "justification": self.justification,
+            "verdict": v.status.value,
+            "label": v.label,
+            "engine": v.engine,
+            "reason": v.reason,
+            "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
+            "lhs": None if cx is None else cx.lhs,
+            "rhs": None if cx is None else cx.rhs,
+            "samples": v.samples,
+            "time_s": v.time_s,
+            "notes": list(v.notes),
+            "definedness": [
+                {"condition": why, "verdict": d.status.value, "engine": d.engine,
+                 "reason": d.reason}
+                for why, d in self.definedness
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """Everything ``proofcheck check`` says about one file."""
+
+    path: str
+    exercise: str | None
+    steps: tuple[StepResult, ...]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def blocked(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def exit_code(self) -> int:
+        if self.blocked:
+            return 2
+        return 0 if all(s.verdict.status is Status.PROVED for s in self.steps) else 1
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for step in self.steps:
+            out[step.verdict.status.value] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "exercise": self.exercise,
+            "exit_code": self.exit_code,
+            "summary": self.counts(),
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+class _Checker:
+    """Runs the portfolio over tasks, answering identical obligations once."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        self.memo: dict[str, Verdict] = {}
+
+    def verdict(self, ob: Obligation, mode: str = "auto") -> Verdict:
+        key = mode + "\n" + ob.key()
+        if key not in self.memo:
+            self.memo[key] = portfolio.check(ob, self.budget_s, mode)
+        return self.memo[key]
+
+    def task(self, task: Task, done: list[StepResult]) -> StepResult:
+        defs = tuple((f"{d.why}: {d.obligation.claim}", self.verdict(d.obligation))
+                     for d in task.definedness)
+        if task.preset is not None:
+            main = task.preset
+        elif task.goal is not None:
+            main = self.goal(task, [done[i] for i in task.depends_on])
+        elif task.obligation is None:  # a definition: only its definedness matters
+            main = Verdict(Status.PROVED, "definition", "defined wherever the givens hold")
+        else:
+            mode = "numeric" if task.justification.kind == "numeric" else "auto"
+            main = self.verdict(task.obligation, mode)
+        return StepResult(task.span.line, task.span.col, task.kind, task.text, task.op,
+                          task.justification.describe(), combine(main, defs), task.shown, defs,
+                          task.obligation.claim if task.obligation else None)
+
+    def goal(self, task: Task, steps: list[StepResult]) -> Verdict:
+        assert task.goal is not None
+        lhs, op, rhs, start, chain_op, end = task.goal
+        same = self.same
+        if chain_op in IMPLIES and op in IMPLIES[chain_op] and same(start, lhs) and same(end, rhs):
+            pass
+        elif op in IMPLIES[FLIP[chain_op]] and same(start, rhs) and same(end, lhs):
+            pass
+        else:
+            return Verdict(Status.UNKNOWN, "goal",
+                           f"the chain shows {show(start)} {chain_op} {show(end)}, which is not "
+                           f"the goal {show(lhs)} {op} {show(rhs)}")
+        worst = max(steps, key=lambda s: _ORDER[s.verdict.status], default=None)
+        if worst is None or worst.verdict.status is Status.PROVED:
+            return Verdict(Status.PROVED, "chain", "the chain of proved steps reaches the goal")
+        status = Status.PLAUSIBLE if worst.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
+        return Verdict(status, "chain",
+                       f"the chain reaches the goal, but the step on line {worst.line} is "
+                       f"{worst.verdict.status.value}", samples=worst.verdict.samples)
+
+    def same(self, a: Any, b: Any) -> bool:
+        if a == b:
+            return True
+        v = self.verdict(Obligation(Relation(a, "=", b)))
+        return v.status is Status.PROVED
+
+
+def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]]) -> Verdict:
+    """A step's verdict from its claim's and its definedness conditions' verdicts."""
+    for why, d in defs:
+        if d.status is Status.REFUTED:
+            return Verdict(Status.REFUTED, d.engine, f"not defined everywhere: {why} fails",
+                           d.counterexample, d.samples, main.time_s + d.time_s)
+    if main.status is not Status.PROVED:
+        return main
+    for why, d in sorted(defs, key=lambda wd: -_ORDER[wd[1].status]):
+        if d.status is not Status.PROVED:
+            return Verdict(d.status, main.engine,
+                           f"the relation holds, but it is not shown that {why} "
+                           f"({d.label})", samples=d.samples, time_s=main.time_s)
+    return main
+
+
+def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float) -> FileResult:
+    exercise = proof.header.exercise if proof.header else None
+    if any(d.severity == "error" for d in diags):
+        return FileResult(proof.path, exercise, (), tuple(diags))
+    tasks, more = Elaborator(proof).run()
+    all_diags = sorted([*diags, *more], key=lambda d: (d.line, d.col))
+    if any(d.severity == "error" for d in more):
+        return FileResult(proof.path, exercise, (), tuple(all_diags))
+    checker = _Checker(budget_s)
+    results: list[StepResult] = []
+    for task in tasks:
+        results.append(checker.task(task, results))
+    return FileResult(proof.path, exercise, tuple(results), tuple(all_diags))
+
+
+def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S) -> FileResult:
+    """Check a proof file: the same result ``proofcheck check`` prints."""
+    try:
+        proof, diags = parse_file(path)
+    except ParseError as exc:
+        return FileResult(str(path), None, (), tuple(exc.diagnostics))
+    return check_proof(proof, diags, budget_s)
+
+
+def check_text(text: str, path: str = "<input>",
+               budget_s: float = portfolio.DEFAULT_BUDGET_S) -> FileResult:
+    """Check a proof given as text."""
+    try:
+        proof, diags = parse_text(text, path)
+    except ParseError as exc:
+        return FileResult(path, None, (), tuple(exc.diagnostics))
+    return check_proof(proof, diags, budget_s)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim, with the per-relation details."""
+
+    claim: str
+    verdict: Verdict
+    steps: tuple[StepResult, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verdict.status is Status.PROVED else 1
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.verdict
+        cx = v.counterexample
+        return {
+            "claim": self.claim,
+            "verdict": v.status.value,
+            "label": v.label,
+            "engine": v.engine,
+            "reason": v.reason,
+            "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
+            "counterexample_decimal": None if cx is None else
+            {n: _dec(q) for n, q in cx.values},
+            "lhs": None if cx is None else cx.lhs,
+            "rhs": None if cx is None else cx.rhs,
+            "samples": v.samples,
+            "time_s": v.time_s,
+            "notes": list(v.notes),
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+def _dec(q: Any) -> str:
+    from checker.printing import decimal
+
+    return decimal(q)
+
+
+def check_claim(claim: str, assume: Sequence[str] = (),
+                budget_s: float = portfolio.DEFAULT_BUDGET_S) -> ClaimResult:
+    """Prove or refute one claim under assumptions, e.g.
+    ``check_claim("exp(x) >= 1 + x", assume=["x in [-5, 5]"])``.
+
+    Raises ``ParseError`` (a ``CheckerError``) when the claim or an assumption cannot be read.
+    """
+    rel: RelChain = parse_claim(claim)
+    items = []
+    for text in assume:
+        items += list(parse_assumptions(text))
+    span = Span(1, 1)
+    proof = ProofFile("<claim>", None, (Given(tuple(items), True, span),
+                                        Have("claim", rel, _none(), span)), (claim,))
+    result = check_proof(proof, [], budget_s)
+    if result.blocked:
+        raise ParseError([d for d in result.diagnostics if d.severity == "error"])
+    steps = result.steps
+    worst = max(steps, key=lambda s: _ORDER[s.verdict.status])
+    return ClaimResult(claim, worst.verdict, steps)
+
+
+def _none() -> Any:
+    from checker.syntax.ast import NO_JUSTIFICATION
+
+    return NO_JUSTIFICATION

@@ -1,0 +1,436 @@
+"""AST -> tasks: domains and assumptions collected, ``let``s substituted, obligations built.
+
+Each task is one thing to report at one line: a chain step, a ``have`` fact, a ``let``
+definition (is it defined?), or a ``show`` goal (does the chain reach it?). A task carries
+its main obligation and, separately, the obligations that say where it is defined.
+Elaboration runs no engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from checker.diagnostics import Diagnostic, make
+from checker.obligations import REAL, Domain, Obligation, Relation, Verdict, Status, sym
+from checker.printing import show
+from checker.syntax.ast import (
+    Chain,
+    Condition,
+    Declaration,
+    Expr,
+    Given,
+    Have,
+    Justification,
+    Let,
+    ProofFile,
+    RelChain,
+    Show,
+    Span,
+)
+
+
+@dataclass(frozen=True)
+class Definedness:
+    obligation: Obligation
+    why: str
+
+
+@dataclass
+class Task:
+    """One checked item at one line."""
+
+    kind: str  # "step", "fact", "definition", "goal"
+    span: Span
+    text: str  # what is claimed, as the student wrote it
+    op: str
+    justification: Justification
+    obligation: Obligation | None
+    definedness: list[Definedness] = field(default_factory=list)
+    preset: Verdict | None = None  # decided without engines (e.g. an unknown theorem)
+    shown: str = ""  # the fully parenthesized reading, for --show-parsed
+    depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
+    goal: tuple[sp.Expr, str, sp.Expr, sp.Expr, str, sp.Expr] | None = None
+
+
+@dataclass
+class Context:
+    domains: dict[str, Domain] = field(default_factory=dict)
+    hypotheses: list[Relation] = field(default_factory=list)
+    lets: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    let_conditions: dict[str, list[Relation]] = field(default_factory=dict)
+    facts: dict[str, list[Relation]] = field(default_factory=dict)
+    declared: set[str] = field(default_factory=set)
+
+
+def _rational(e: sp.Expr) -> Fraction | None:
+    if e.is_Rational:
+        return Fraction(int(e.p), int(e.q))
+    return None
+
+
+class Elaborator:
+    def __init__(self, proof: ProofFile, library: dict[str, object] | None = None) -> None:
+        self.proof = proof
+        self.ctx = Context()
+        self.tasks: list[Task] = []
+        self.diags: list[Diagnostic] = []
+        self.library = library or {}
+        self.warned: set[str] = set()
+
+    # -------------------------------------------------------------------------- helpers
+    def diag(self, code: str, span: Span, **fields: object) -> None:
+        src = self.proof.lines[span.line - 1][:200] if 0 < span.line <= len(self.proof.lines) \
+            else ""
+        self.diags.append(make(code, file=self.proof.path, line=span.line, col=span.col,
+                               source=src, **fields))
+
+    def subst(self, e: sp.Expr) -> sp.Expr:
+        return e.xreplace(self.ctx.lets) if self.ctx.lets else e
+
+    def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
+        return tuple(sorted((n, self.ctx.domains.get(n, REAL)) for n in names))
+
+    def obligation(self, claim: Relation, extra: list[Relation] | None = None,
+                   uses: set[str] | None = None) -> Obligation:
+        """An obligation in the current context: domains, assumptions and the hypotheses
+        about ``let`` names that the claim mentions."""
+        hyps: list[Relation] = list(self.ctx.hypotheses)
+        for name in sorted(uses or set()):
+            hyps += self.ctx.let_conditions.get(name, [])
+        hyps += extra or []
+        names = set(claim.free_names)
+        for h in hyps:
+            names |= h.free_names
+        # keep only hypotheses connected to the claim's variables (smaller, faster, cacheable)
+        relevant = _connected(claim, hyps)
+        names = set(claim.free_names)
+        for h in relevant:
+            names |= h.free_names
+        return Obligation(claim, self.domains_for(names), tuple(relevant))
+
+    def let_names(self, *exprs: Expr) -> set[str]:
+        lets = {s.name for s in self.ctx.lets}
+        out: set[str] = set()
+        for e in exprs:
+            out |= {s.name for s in e.value.free_symbols} & lets
+        return out
+
+    def warn_undeclared(self, e: Expr) -> None:
+        for s in sorted(e.value.free_symbols, key=lambda s: s.name):
+            name = s.name
+            if (name not in self.ctx.declared and sym(name) not in self.ctx.lets
+                    and name not in self.warned and not _bound_in_sum(e.value, s)):
+                self.warned.add(name)
+                self.diag("undeclared-variable", e.span, name=name)
+
+    def conditions(self, exprs: list[Expr]) -> list[Definedness]:
+        """Definedness obligations of the expressions, in the current context."""
+        out: list[Definedness] = []
+        seen: set[str] = set()
+        for e in exprs:
+            uses = self.let_names(e)
+            for c in e.conditions:
+                for rel, why, extra_domains, extra_hyps in self._condition(c):
+                    key = f"{sp.srepr(rel.lhs)}{rel.op}{sp.srepr(rel.rhs)}"
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    ob = self.obligation(rel, extra_hyps, uses)
+                    if extra_domains:
+                        doms = dict(ob.domains)
+                        doms.update(extra_domains)
+                        ob = Obligation(ob.claim, tuple(sorted(doms.items())), ob.hypotheses)
+                    out.append(Definedness(ob, why))
+        return out
+
+    def _condition(self, c: Condition) -> list[
+            tuple[Relation, str, dict[str, Domain], list[Relation]]]:
+        rel = c.relation.subs(self.ctx.lets) if self.ctx.lets else c.relation
+        extra_domains: dict[str, Domain] = {}
+        extra_hyps: list[Relation] = []
+        for name, lo, hi in c.bound:
+            extra_domains[name] = Domain(integer=True)
+            extra_hyps += [Relation(sym(name), ">=", self.subst(lo)),
+                           Relation(sym(name), "<=", self.subst(hi))]
+        if c.kind == "power":
+            # base^exponent with a symbolic exponent: an integer exponent needs only a nonzero
+            # base (and nothing when it cannot be negative); otherwise the base must be > 0.
+            base = rel.lhs
+            expo = self.subst(c.exponent) if c.exponent is not None else None
+            if expo is not None:
+                assumed = Obligation(Relation(expo, ">=", sp.Integer(0)),
+                                     self.domains_for(set(Relation(expo, "=", sp.Integer(0))
+                                                          .free_names)))
+                e2 = expo.xreplace(assumed.assumed_symbols())
+                if e2.is_integer:
+                    if e2.is_nonnegative:
+                        return []
+                    return [(Relation(base, "!=", sp.Integer(0)),
+                             "the base of a power with a possibly negative exponent is not 0",
+                             extra_domains, extra_hyps)]
+        return [(rel, c.why, extra_domains, extra_hyps)]
+
+    # -------------------------------------------------------------------------- statements
+    def run(self) -> tuple[list[Task], list[Diagnostic]]:
+        for st in self.proof.statements:
+            if isinstance(st, Given):
+                for item in st.items:
+                    self.declare(item)
+        for st in self.proof.statements:
+            if isinstance(st, Given):
+                continue
+            if isinstance(st, Let):
+                self.let(st)
+            elif isinstance(st, Have):
+                self.have(st)
+            elif isinstance(st, Chain):
+                self.chain(st)
+            elif isinstance(st, Show):
+                self.show(st)
+        return self.tasks, self.diags
+
+    def declare(self, item: Declaration) -> None:
+        if item.relation is None:
+            domain = Domain()
+            if item.interval is not None:
+                left, lo, hi, right = item.interval
+                qlo, qhi = _rational(lo.value), _rational(hi.value)
+                if qlo is not None and qhi is not None:
+                    domain = Domain(qlo, qhi, left == "(", right == ")")
+                else:
+                    for name in item.names:
+                        x = sym(name)
+                        self.ctx.hypotheses += [
+                            Relation(x, ">" if left == "(" else ">=", lo.value),
+                            Relation(x, "<" if right == ")" else "<=", hi.value)]
+            for name in item.names:
+                self.add_domain(name, _with_kind(domain, item.kind), item.span)
+            return
+        rel = item.relation
+        symbols = set().union(*(e.value.free_symbols for e in rel.exprs))
+        if not symbols:
+            self.diag("bad-declaration", item.span,
+                      detail="this relation has no variable in it"
+                      + (" ('e' and 'pi' are constants)" if any(
+                          e.text in ("e", "pi") for e in rel.exprs) else ""))
+            return
+        subjects = [e.value.name for e in rel.exprs if e.value.is_Symbol]
+        targets = list(item.names)
+        for rel_tuple in rel.relations():
+            lhs, op, rhs = rel_tuple
+            for target in [None, *targets]:
+                mapping = {}
+                if target is not None:
+                    if not subjects:
+                        self.diag("bad-declaration", item.span,
+                                  detail=f"cannot tell what {target!r} is: write a relation "
+                                  f"on a name, e.g. `{target}, y > 0`")
+                        return
+                    mapping = {sym(subjects[0]): sym(target)}
+                left = lhs.value.xreplace(mapping)
+                right = rhs.value.xreplace(mapping)
+                bound = _bound(left, op, right)
+                if bound is not None:
+                    name, dom = bound
+                    self.add_domain(name, dom, item.span)
+                else:
+                    self.ctx.hypotheses.append(Relation(left, op, right))
+        for s in symbols:
+            self.ctx.declared.add(s.name)
+        for name in [*subjects[:1], *targets]:
+            if item.kind:
+                self.add_domain(name, _with_kind(Domain(), item.kind), item.span)
+
+    def add_domain(self, name: str, dom: Domain, span: Span) -> None:
+        merged = self.ctx.domains.get(name, REAL).meet(dom)
+        self.ctx.domains[name] = merged
+        self.ctx.declared.add(name)
+        if merged.is_empty:
+            self.diag("empty-domain", span, name=name, domain=str(merged))
+
+    def let(self, st: Let) -> None:
+        value = self.subst(st.expr.value)
+        name = sym(st.name)
+        if st.name in self.ctx.declared:
+            self.diag("redefined-name", st.span, name=st.name, first="a `given` line")
+            return
+        self.warn_undeclared(st.expr)
+        defined = self.conditions([st.expr])
+        self.ctx.let_conditions[st.name] = [d.obligation.claim for d in defined] + [
+            h for n in sorted(self.let_names(st.expr)) for h in self.ctx.let_conditions.get(n, [])]
+        self.ctx.lets[name] = value
+        self.tasks.append(Task(
+            kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op=":=",
+            justification=Justification("none"), obligation=None, definedness=defined,
+            shown=f"{st.name} := {st.expr.shown}"))
+
+    def relation_task(self, kind: str, span: Span, lhs: Expr, op: str, rhs: Expr,
+                      just: Justification, text: str) -> Task:
+        self.warn_undeclared(lhs)
+        self.warn_undeclared(rhs)
+        claim = Relation(self.subst(lhs.value), op, self.subst(rhs.value))
+        extra, preset = self.cited(just)
+        uses = self.let_names(lhs, rhs)
+        ob = self.obligation(claim, extra, uses)
+        shown = f"{lhs.shown} {op} {rhs.shown}"
+        if uses:
+            shown += "   where " + ", ".join(
+                f"{n} = {show(self.ctx.lets[sym(n)])}" for n in sorted(uses))
+        return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
+                    definedness=self.conditions([lhs, rhs]), preset=preset, shown=shown)
+
+    def cited(self, just: Justification) -> tuple[list[Relation], Verdict | None]:
+        """Hypotheses from cited facts; a preset verdict when a citation cannot be used."""
+        if just.kind != "refs":
+            return [], None
+        extra: list[Relation] = []
+        for ref in just.refs:
+            if ref.name in self.ctx.facts and not ref.args:
+                extra += self.ctx.facts[ref.name]
+                continue
+            if ref.name in self.ctx.facts:
+                return extra, Verdict(Status.UNKNOWN, "citation",
+                                      f"{ref.name!r} is a fact of this proof and takes no "
+                                      "arguments")
+            from checker.diagnostics import did_you_mean
+
+            hint = did_you_mean(ref.name, [*self.ctx.facts, *self.library, "algebra", "numeric"])
+            return extra, Verdict(
+                Status.UNKNOWN, "citation",
+                f"no fact or theorem named {ref.name!r}{hint} (the theorem library is not "
+                "available yet, so theorem citations cannot be checked)")
+        return extra, None
+
+    def have(self, st: Have) -> None:
+        rels: list[Relation] = []
+        for lhs, op, rhs in st.claim.relations():
+            task = self.relation_task("fact", st.span, lhs, op, rhs, st.justification,
+                                      f"{st.name}: {lhs.text} {op} {rhs.text}")
+            self.tasks.append(task)
+            assert task.obligation is not None
+            rels.append(task.obligation.claim)
+        self.ctx.facts[st.name] = rels
+
+    def chain(self, ch: Chain) -> list[int]:
+        indices = []
+        prev = ch.start
+        self.warn_undeclared(prev)
+        for step in ch.steps:
+            text = f"{step.op} {step.expr.text}"
+            task = self.relation_task("step", step.span, prev, step.op, step.expr,
+                                      step.justification, text)
+            indices.append(len(self.tasks))
+            self.tasks.append(task)
+            prev = step.expr
+        return indices
+
+    def show(self, st: Show) -> None:
+        rels = st.claim.relations()
+        if st.justification.kind != "none" or not st.chains:
+            for lhs, op, rhs in rels:
+                task = self.relation_task("goal", st.span, lhs, op, rhs, st.justification,
+                                          f"show {lhs.text} {op} {rhs.text}")
+                if not st.chains and st.justification.kind == "none":
+                    task.preset = Verdict(Status.UNKNOWN, "goal",
+                                          "the show block has no chain of steps; add one, or "
+                                          "give a justification with `by` on the show line")
+                self.tasks.append(task)
+            return
+        steps: list[int] = []
+        last: Chain | None = None
+        for ch in st.chains:
+            steps += self.chain(ch)
+            last = ch
+        assert last is not None
+        lhs, op, rhs = rels[0] if len(rels) == 1 else (rels[0][0], _compose(
+            [o for _, o, _ in rels]) or rels[0][1], rels[-1][2])
+        ends = last.steps[-1].expr if last.steps else last.start
+        chain_op = _compose([s.op for s in last.steps]) if last.steps else None
+        text = f"show {st.claim.exprs[0].text} ... {st.claim.exprs[-1].text}" if len(rels) > 1 \
+            else f"show {lhs.text} {op} {rhs.text}"
+        task = Task(kind="goal", span=st.span, text=text, op=op,
+                    justification=Justification("none"), obligation=None, depends_on=steps,
+                    shown=f"{lhs.shown} {op} {rhs.shown}")
+        if chain_op is None:
+            task.preset = Verdict(Status.UNKNOWN, "goal",
+                                  "the chain mixes directions (<= with >=, or uses !=), so it "
+                                  "proves no relation between its ends" if last.steps else
+                                  "the chain has no steps")
+        else:
+            task.goal = (self.subst(lhs.value), op, self.subst(rhs.value),
+                         self.subst(last.start.value), chain_op, self.subst(ends.value))
+        if not st.closed:
+            task.preset = Verdict(Status.UNKNOWN, "goal", "the show block has no qed")
+        self.tasks.append(task)
+
+
+def _compose(ops: list[str]) -> str | None:
+    """The relation a chain proves between its ends: = then <= then < gives <."""
+    kinds = set(ops)
+    if kinds <= {"="}:
+        return "="
+    if "!=" in kinds:
+        return "!=" if kinds == {"!=", "="} and ops.count("!=") == 1 else None
+    if kinds <= {"=", "<=", "<"}:
+        return "<" if "<" in kinds else "<="
+    if kinds <= {"=", ">=", ">"}:
+        return ">" if ">" in kinds else ">="
+    return None
+
+
+IMPLIES = {
+    "=": {"=", "<=", ">="},
+    "<": {"<", "<=", "!="},
+    "<=": {"<="},
+    ">": {">", ">=", "!="},
+    ">=": {">="},
+    "!=": {"!="},
+}
+
+
+def _bound(lhs: sp.Expr, op: str, rhs: sp.Expr) -> tuple[str, Domain] | None:
+    """``x op c`` or ``c op x`` with c a rational number, as a domain for x."""
+    if op in ("=", "!="):
+        return None
+    if lhs.is_Symbol and rhs.is_Rational:
+        x, c = lhs.name, Fraction(int(rhs.p), int(rhs.q))
+    elif rhs.is_Symbol and lhs.is_Rational:
+        x, c = rhs.name, Fraction(int(lhs.p), int(lhs.q))
+        op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+    else:
+        return None
+    if op in (">", ">="):
+        return x, Domain(lo=c, lo_open=op == ">")
+    return x, Domain(hi=c, hi_open=op == "<")
+
+
+def _with_kind(d: Domain, kind: str | None) -> Domain:
+    if kind == "integer":
+        return d.meet(Domain(integer=True))
+    if kind == "natural":
+        return d.meet(Domain(lo=Fraction(0), integer=True))
+    return d
+
+
+def _connected(claim: Relation, hyps: list[Relation]) -> list[Relation]:
+    """The hypotheses that share variables with the claim, directly or through others."""
+    names = set(claim.free_names)
+    chosen: list[Relation] = []
+    rest = list(dict.fromkeys(hyps))
+    changed = True
+    while changed:
+        changed = False
+        for h in list(rest):
+            if h.free_names & names or not h.free_names:
+                chosen.append(h)
+                names |= h.free_names
+                rest.remove(h)
+                changed = True
+    return [h for h in dict.fromkeys(hyps) if h in chosen]
+
+
+def _bound_in_sum(e: sp.Expr, s: sp.Symbol) -> bool:
+    return any(s in sm.variables for sm in e.atoms(sp.Sum))

@@ -1,0 +1,75 @@
+"""Results -> text for a terminal, or JSON. Decides nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from checker.check import ClaimResult, FileResult, StepResult
+from checker.obligations import Status, Verdict
+
+KIND_WORDS = {"definition": "let", "fact": "have", "goal": "show", "step": ""}
+
+
+def _verdict_lines(v: Verdict, indent: str = "    ") -> list[str]:
+    out: list[str] = []
+    cx = v.counterexample
+    if cx is not None:
+        values = cx.describe()
+        out.append(f"{indent}counterexample: {values}" if values else
+                   f"{indent}the claim is false as stated:")
+        out.append(f"{indent}  left side  = {cx.lhs}")
+        out.append(f"{indent}  right side = {cx.rhs}")
+    return out
+
+
+def step_line(path: str, s: StepResult, show_parsed: bool = False) -> str:
+    v = s.verdict
+    what = s.text if len(s.text) <= 60 else s.text[:57] + "..."
+    detail = v.engine + (f": {v.reason}" if v.reason else "")
+    head = f"{path}:{s.line}: {v.label if v.status is not Status.UNKNOWN else 'unknown'}"
+    lines = [f"{head}  {what}  [{detail}]"]
+    if show_parsed and s.shown:
+        lines.insert(0, f"{path}:{s.line}: read as: {s.shown}")
+    lines += _verdict_lines(v)
+    return "\n".join(lines)
+
+
+def file_text(result: FileResult, show_parsed: bool = False) -> str:
+    out = [d.format() for d in result.diagnostics]
+    for s in sorted(result.steps, key=lambda s: (s.line, s.col)):
+        out.append(step_line(result.path, s, show_parsed))
+    out.append(summary_line(result))
+    return "\n".join(out)
+
+
+def summary_line(result: FileResult) -> str:
+    if result.blocked:
+        errors = sum(d.severity == "error" for d in result.diagnostics)
+        return f"{result.path}: not checked: {errors} error{'s' if errors != 1 else ''}"
+    c = result.counts()
+    total = len(result.steps)
+    return (f"{result.path}: {total} checked: {c['proved']} proved, {c['refuted']} refuted, "
+            f"{c['plausible']} plausible, {c['unknown']} unknown")
+
+
+def files_json(results: Sequence[FileResult]) -> str:
+    doc: dict[str, Any] = {
+        "files": [r.to_json() for r in results],
+        "exit_code": max((r.exit_code for r in results), default=0),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def claim_text(result: ClaimResult) -> str:
+    v = result.verdict
+    out = [f"{v.label}  [{v.engine}{': ' + v.reason if v.reason else ''}]"]
+    out += _verdict_lines(v, "  ")
+    if v.time_s:
+        out.append(f"  time: {v.time_s * 1000:.0f} ms")
+    return "\n".join(out)
+
+
+def claim_json(result: ClaimResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False)
