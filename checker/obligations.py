@@ -37,6 +37,10 @@ class Relation:
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"unknown relation {self.op!r}")
+        for side in ("lhs", "rhs"):  # allow plain Python numbers in hand-built relations
+            value = getattr(self, side)
+            if isinstance(value, (int, Fraction)):
+                object.__setattr__(self, side, sp.Rational(value.numerator, value.denominator))
 
     @property
     def free_names(self) -> frozenset[str]:

@@ -1,0 +1,522 @@
+"""The Z3 engine: nonlinear real/integer arithmetic with abstracted transcendental terms.
+
+``prove(ob, budget_s)`` asks Z3 whether ``hypotheses AND domains AND NOT claim`` has a
+solution. No solution (unsat) is a proof. A solution is only a candidate: its values are
+turned into exact rationals (nearby simple ones first) and re-checked on the original
+obligation by ``checker.numeric.verify_counterexample``; only a confirmed point refutes.
+
+Translation (sound because definedness is checked as separate obligations):
+
+* ``a/b`` and ``b^-n`` use an auxiliary ``q`` with ``q*b == 1``; ``t^(p/q)`` an auxiliary
+  root ``r >= 0`` with ``r^q == t``; small integer powers become products.
+* Every other term (exp, log, Phi, sigmoid, erf, tanh, sin, symbolic powers, factorial,
+  sums, ...) becomes a fresh real variable, one per distinct SymPy subterm, with cheap
+  true facts attached (ranges, tangent lines such as ``exp(u) >= 1 + u``, monotonicity
+  between two terms of the same function). ``|u|``, Max and Min become ``If``; floor and
+  ceiling become integers bracketing their argument. Constant terms get Arb bounds.
+
+Every call uses its own ``z3.Context`` (the shared default one crashes under threads) and a
+Z3 timeout from the remaining budget, backed by a watchdog that interrupts the context.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from fractions import Fraction
+from typing import Any, TypeAlias
+
+import sympy as sp
+import z3
+from sympy.logic.boolalg import Boolean
+
+from checker.functions import Phi, PhiInv, Sigmoid
+from checker.numeric import ball, verify_counterexample
+from checker.obligations import Counterexample, Domain, Obligation, Relation, Status, Verdict
+
+ENGINE = "z3"
+MAX_POWER = 32  # integer exponents up to this become products
+MAX_ROOT = 6  # t^(p/q) gets an auxiliary root for q up to this
+MAX_MONOTONE_TERMS = 8  # per function: pairs among at most this many terms
+MARGIN_S = 0.03  # wall time kept back for building the verdict
+WATCHDOG_S = 0.15  # the watchdog interrupts Z3 this long after its own timeout
+MAX_CHECK_S = 3600.0  # one Z3 check never runs longer than this, whatever the budget
+SIMPLE_CHECK_S = 0.4  # at most this long for each "simpler counterexample" check
+ROUNDINGS = (1, 2, 10, 100, 10**4, 10**8)  # denominators tried when rounding a model value
+SIMPLE_GRIDS = ((1, 3), (2, 3), (1, 100))  # (denominator, bound): values k/den with |.| <= bound
+
+Z3Term: TypeAlias = Any  # z3.ArithRef (z3 ships no type information)
+Key: TypeAlias = object  # a SymPy subterm or a tagged tuple
+
+
+class Untranslatable(Exception):
+    """A term with no real-valued reading (complex numbers, infinities, booleans)."""
+
+
+# ------------------------------------------------------------------------------- translation
+
+
+def _fraction(q: sp.Rational) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+def _arb_fraction(x: object) -> Fraction:
+    man, exp = x.mid().man_exp()  # type: ignore[attr-defined]
+    e = int(exp)
+    return Fraction(int(man)) * (Fraction(2) ** e)
+
+
+# unary functions: (direction, anchor point, value there); direction 1 increasing, -1 decreasing
+_MONOTONE: dict[type, tuple[int, Fraction | None, Fraction | None]] = {
+    sp.exp: (1, Fraction(0), Fraction(1)),
+    sp.log: (1, Fraction(1), Fraction(0)),
+    sp.tanh: (1, Fraction(0), Fraction(0)),
+    sp.erf: (1, Fraction(0), Fraction(0)),
+    sp.erfc: (-1, Fraction(0), Fraction(1)),
+    sp.atan: (1, Fraction(0), Fraction(0)),
+    sp.asin: (1, Fraction(0), Fraction(0)),
+    sp.acos: (-1, None, None),
+    sp.sinh: (1, Fraction(0), Fraction(0)),
+    Phi: (1, Fraction(0), Fraction(1, 2)),
+    PhiInv: (1, Fraction(1, 2), Fraction(0)),
+    Sigmoid: (1, Fraction(0), Fraction(1, 2)),
+}
+_OTHER_UNARY = (sp.sin, sp.cos, sp.tan, sp.cosh)
+HALF_PI_UP = Fraction(157080, 100000)  # > pi/2
+PI_UP = Fraction(314160, 100000)  # > pi
+
+
+class Translator:
+    """Turns SymPy trees into Z3 terms in one context, collecting side facts."""
+
+    def __init__(self, ctx: z3.Context, ob: Obligation) -> None:
+        self.ctx = ctx
+        self.vars: dict[str, Z3Term] = {}
+        self.facts: list[z3.BoolRef] = []
+        self.cache: dict[Key, Z3Term] = {}
+        self.abstracted: list[sp.Expr] = []
+        self.monotone: dict[object, list[tuple[Z3Term, Z3Term]]] = {}
+        self.count = 0
+        for name in ob.names:
+            d = ob.domain(name)
+            v = z3.Int(name, ctx) if d.integer else z3.Real(name, ctx)
+            self.vars[name] = v
+            self.facts.extend(self._domain(v, d))
+
+    # -- helpers
+    def const(self, q: Fraction) -> Z3Term:
+        if q.denominator == 1:
+            return z3.IntVal(q.numerator, self.ctx)
+        return z3.RealVal(f"{q.numerator}/{q.denominator}", self.ctx)
+
+    def fresh(self, tag: str, integer: bool = False) -> Z3Term:
+        self.count += 1
+        name = f"_{tag}{self.count}"
+        return z3.Int(name, self.ctx) if integer else z3.Real(name, self.ctx)
+
+    def _domain(self, v: Z3Term, d: Domain) -> list[z3.BoolRef]:
+        out: list[z3.BoolRef] = []
+        if d.lo is not None:
+            lo = self.const(d.lo)
+            out.append(v > lo if d.lo_open else v >= lo)
+        if d.hi is not None:
+            hi = self.const(d.hi)
+            out.append(v < hi if d.hi_open else v <= hi)
+        return out
+
+    def product(self, terms: list[Z3Term]) -> Z3Term:
+        out = terms[0]
+        for t in terms[1:]:
+            out = out * t
+        return out
+
+    def reciprocal(self, key: Key, z: Z3Term) -> Z3Term:
+        """An auxiliary q with q*z == 1 (z != 0 is a definedness condition)."""
+        tagged = ("inv", key)
+        if tagged not in self.cache:
+            q = self.fresh("inv")
+            self.facts.append(q * z == 1)
+            self.cache[tagged] = q
+        return self.cache[tagged]
+
+    def root(self, base: sp.Expr, q: int) -> Z3Term:
+        """An auxiliary r >= 0 with r^q == base (base >= 0 is a definedness condition)."""
+        tagged = ("root", base, q)
+        if tagged not in self.cache:
+            r = self.fresh("root")
+            self.facts.append(r >= 0)
+            self.facts.append(self.product([r] * q) == self.expr(base))
+            self.cache[tagged] = r
+        return self.cache[tagged]
+
+    # -- relations
+    def relation(self, rel: Relation) -> z3.BoolRef:
+        a, b = self.expr(rel.lhs), self.expr(rel.rhs)
+        op = rel.op
+        if op == "=":
+            return a == b
+        if op == "!=":
+            return a != b
+        if op == "<":
+            return a < b
+        if op == "<=":
+            return a <= b
+        if op == ">":
+            return a > b
+        return a >= b
+
+    # -- expressions
+    def expr(self, e: sp.Expr) -> Z3Term:
+        if isinstance(e, (int, Fraction)) and not isinstance(e, bool):
+            return self.const(Fraction(e))
+        if not isinstance(e, sp.Expr):
+            raise Untranslatable(f"{e!r} is not a SymPy expression")
+        if e.is_Symbol:
+            if e.name not in self.vars:  # a name missing from ob.names: unrestricted real
+                self.vars[e.name] = z3.Real(e.name, self.ctx)
+            return self.vars[e.name]
+        if e.is_Rational:
+            return self.const(_fraction(e))
+        if e in self.cache:
+            return self.cache[e]
+        out = self._expr(e)
+        self.cache[e] = out
+        return out
+
+    def _expr(self, e: sp.Expr) -> Z3Term:
+        if e.is_Float:
+            return self.const(Fraction(float(e)) if e.is_finite else Fraction(0))
+        if e.has(sp.I) or e.has(sp.oo, sp.zoo, sp.nan, -sp.oo):
+            raise Untranslatable(f"{e} is not a finite real number")
+        if isinstance(e, Boolean) or e.is_Relational:
+            raise Untranslatable(f"{e} is not a number")
+        if e.is_Add:
+            terms = [self.expr(a) for a in e.args]
+            out = terms[0]
+            for t in terms[1:]:
+                out = out + t
+            return out
+        if e.is_Mul:
+            return self.product([self.expr(a) for a in e.args])
+        if isinstance(e, sp.exp):
+            return self.unary(e, sp.exp)
+        if e.is_Pow:
+            return self.power(e)
+        if isinstance(e, sp.Abs):
+            u = self.expr(e.args[0])
+            return z3.If(u >= 0, u, -u)
+        if isinstance(e, (sp.Max, sp.Min)):
+            vals = [self.expr(a) for a in e.args]
+            out = vals[0]
+            for v in vals[1:]:
+                out = z3.If(v > out, v, out) if isinstance(e, sp.Max) else z3.If(v < out, v, out)
+            return out
+        if isinstance(e, (sp.floor, sp.ceiling)):
+            u = self.expr(e.args[0])
+            n = self.fresh("floor" if isinstance(e, sp.floor) else "ceil", integer=True)
+            if isinstance(e, sp.floor):
+                self.facts += [z3.ToReal(n) <= u, u < z3.ToReal(n) + 1]
+            else:
+                self.facts += [z3.ToReal(n) - 1 < u, u <= z3.ToReal(n)]
+            return n
+        for kind in (*_MONOTONE, *_OTHER_UNARY):
+            if isinstance(e, kind) and len(e.args) == 1:
+                return self.unary(e, kind)
+        if isinstance(e, sp.factorial):
+            u = self.expr(e.args[0])
+            v = self.abstract(e)
+            self.facts.append(v > 0)
+            if u.is_int():
+                self.facts += [v >= 1, v >= u]
+            return v
+        return self.abstract(e)
+
+    def abstract(self, e: sp.Expr) -> Z3Term:
+        """A fresh real for the subterm; constants get rigorous Arb bounds."""
+        v = self.fresh("t")
+        self.abstracted.append(e)
+        if not e.free_symbols:
+            self.facts += self._constant_bounds(e, v)
+        return v
+
+    def _constant_bounds(self, e: sp.Expr, v: Z3Term) -> list[z3.BoolRef]:
+        try:
+            b = ball(e, {}, 128)
+        except Exception:
+            return []
+        if not b.is_finite():
+            return []
+        lo, hi = _arb_fraction(b.lower()), _arb_fraction(b.upper())
+        return [v >= self.const(lo), v <= self.const(hi)]
+
+    def power(self, e: sp.Expr) -> Z3Term:
+        base, ex = e.base, e.exp
+        if ex.is_Integer:
+            n = int(ex)
+            if 0 < abs(n) <= MAX_POWER:
+                z = self.expr(base) if n > 0 else self.reciprocal(base, self.expr(base))
+                return self.product([z] * abs(n))
+            v = self.abstract(e)
+            if n % 2 == 0:
+                self.facts.append(v >= 0)
+            return v
+        if ex.is_Rational and int(ex.q) <= MAX_ROOT and abs(int(ex.p)) <= MAX_POWER:
+            p, q = int(ex.p), int(ex.q)
+            r = self.root(base, q)
+            if p < 0:
+                r = self.reciprocal(("root", base, q), r)
+            return self.product([r] * abs(p))
+        v = self.abstract(e)
+        if ex.is_Rational:  # a root of a nonnegative base (definedness)
+            self.facts.append(v >= 0)
+            return v
+        if base.is_Rational or (base.is_number and not base.free_symbols):
+            self._constant_base_facts(base, self.expr(ex), v)
+        return v
+
+    def _constant_base_facts(self, base: sp.Expr, u: Z3Term, v: Z3Term) -> None:
+        """a^u for a constant a > 0: positive, and on the right side of 1 (monotone in u)."""
+        try:
+            b = ball(base, {}, 128)
+        except Exception:
+            return
+        if not bool(b > 0):
+            return
+        self.facts.append(v > 0)
+        if bool(b > 1):
+            self.facts += [z3.Implies(u >= 0, v >= 1), z3.Implies(u <= 0, v <= 1)]
+            self._register(("pow", base), u, v)
+        elif bool(b < 1):
+            self.facts += [z3.Implies(u >= 0, v <= 1), z3.Implies(u <= 0, v >= 1)]
+
+    def _register(self, kind: object, u: Z3Term, v: Z3Term) -> None:
+        self.monotone.setdefault(kind, []).append((u, v))
+
+    def unary(self, e: sp.Expr, kind: type) -> Z3Term:
+        u = self.expr(e.args[0])
+        v = self.abstract(e)
+        self.facts += self._unary_facts(kind, u, v)
+        if kind in _MONOTONE:
+            direction, anchor, value = _MONOTONE[kind]
+            self._register(kind, u, v)
+            if anchor is not None and value is not None:
+                a, c = self.const(anchor), self.const(value)
+                up, down = (v > c, v < c) if direction > 0 else (v < c, v > c)
+                self.facts += [z3.Implies(u > a, up), z3.Implies(u < a, down)]
+                self.facts.append(z3.Implies(u == a, v == c))
+        return v
+
+    def _unary_facts(self, kind: type, u: Z3Term, v: Z3Term) -> list[z3.BoolRef]:
+        zero, one, c = self.const(Fraction(0)), self.const(Fraction(1)), self.const
+        if kind is sp.exp:
+            return [v > 0, v >= 1 + u]
+        if kind is sp.log:
+            return [u > 0, v <= u - 1, u * v >= u - 1]
+        if kind in (Phi, Sigmoid):
+            return [v > 0, v < 1]
+        if kind is PhiInv:
+            return [u > 0, u < 1]
+        if kind in (sp.tanh, sp.erf):
+            facts = [v > -1, v < 1]
+            if kind is sp.tanh:
+                facts += [z3.Implies(u >= 0, v <= u), z3.Implies(u <= 0, v >= u)]
+            return facts
+        if kind is sp.erfc:
+            return [v > 0, v < 2]
+        if kind is sp.atan:
+            return [
+                v > -c(HALF_PI_UP),
+                v < c(HALF_PI_UP),
+                z3.Implies(u >= 0, v <= u),
+                z3.Implies(u <= 0, v >= u),
+            ]
+        if kind is sp.asin:
+            return [u >= -1, u <= 1, v >= -c(HALF_PI_UP), v <= c(HALF_PI_UP)]
+        if kind is sp.acos:
+            return [u >= -1, u <= 1, v >= zero, v <= c(PI_UP)]
+        if kind is sp.sinh:
+            return [z3.Implies(u >= 0, v >= u), z3.Implies(u <= 0, v <= u)]
+        if kind is sp.cosh:
+            return [v >= 1 + u * u * c(Fraction(1, 2))]
+        if kind is sp.sin:
+            return [v >= -1, v <= one, z3.Implies(u >= 0, v <= u), z3.Implies(u <= 0, v >= u)]
+        if kind is sp.cos:
+            return [v >= -1, v <= one, v >= 1 - u * u * c(Fraction(1, 2))]
+        return []
+
+    def monotone_facts(self) -> list[z3.BoolRef]:
+        """For two terms f(u1), f(u2) of one monotone function: order of u's gives order of f's."""
+        out: list[z3.BoolRef] = []
+        for kind, pairs in self.monotone.items():
+            direction = _MONOTONE[kind][0] if isinstance(kind, type) else 1
+            pairs = pairs[:MAX_MONOTONE_TERMS]
+            for i, (u1, v1) in enumerate(pairs):
+                for u2, v2 in pairs[i + 1 :]:
+                    lt, gt = (v1 < v2, v1 > v2) if direction > 0 else (v1 > v2, v1 < v2)
+                    out += [z3.Implies(u1 < u2, lt), z3.Implies(u1 > u2, gt)]
+                    out.append(z3.Implies(u1 == u2, v1 == v2))
+        return out
+
+
+# ------------------------------------------------------------------------------ solving
+
+
+def _check(solver: z3.Solver, ctx: z3.Context, seconds: float) -> z3.CheckSatResult | None:
+    """solver.check() within ``seconds`` (None when no time is left)."""
+    if seconds <= 0.005:
+        return None
+    seconds = min(seconds, MAX_CHECK_S)
+    solver.set("timeout", max(1, int(seconds * 1000)))
+    timer = threading.Timer(seconds + WATCHDOG_S, ctx.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        return solver.check()
+    finally:
+        timer.cancel()
+        timer.join()
+
+
+def _value_candidates(val: z3.ExprRef) -> list[Fraction]:
+    """Exact rationals for one model value, simplest roundings first."""
+    if z3.is_int_value(val):
+        return [Fraction(val.as_long())]
+    if z3.is_rational_value(val):
+        best = Fraction(val.numerator_as_long(), val.denominator_as_long())
+        tail = [best]
+    elif z3.is_algebraic_value(val):
+        best = _ratnum(val.approx(30))
+        tail = [best, _ratnum(val.approx(60))]
+    else:
+        return []
+    out: list[Fraction] = []
+    for d in ROUNDINGS:
+        out.append(best.limit_denominator(d))
+    out += tail
+    return list(dict.fromkeys(out))
+
+
+def _ratnum(v: z3.ExprRef) -> Fraction:
+    return Fraction(v.numerator_as_long(), v.denominator_as_long())
+
+
+def _points(
+    model: z3.ModelRef, variables: dict[str, Z3Term], names: list[str]
+) -> list[dict[str, Fraction]]:
+    """Candidate points from a model: level j rounds every value with the j-th rounding."""
+    per_name: dict[str, list[Fraction]] = {}
+    for name in names:
+        cands = _value_candidates(model.evaluate(variables[name], model_completion=True))
+        if not cands:
+            return []
+        per_name[name] = cands
+    depth = max((len(c) for c in per_name.values()), default=1)
+    points: list[dict[str, Fraction]] = []
+    for level in range(depth):
+        pt = {n: c[min(level, len(c) - 1)] for n, c in per_name.items()}
+        if pt not in points:
+            points.append(pt)
+    return points
+
+
+def _confirm(ob: Obligation, points: Iterable[dict[str, Fraction]]) -> Counterexample | None:
+    for pt in points:
+        cex = verify_counterexample(ob, pt)
+        if cex is not None:
+            return cex
+    return None
+
+
+def _is_simple(cex: Counterexample) -> bool:
+    return all(v.denominator == 1 and abs(v) <= 10 for _, v in cex.values)
+
+
+def _simpler_counterexample(
+    ob: Obligation, solver: z3.Solver, tr: Translator, deadline: float
+) -> Counterexample | None:
+    """Ask Z3 again with the variables on small grids (integers, halves) and confirm."""
+    names = ob.names
+    for den, bound in SIMPLE_GRIDS:
+        left = deadline - time.monotonic()
+        if left <= 0.01:
+            return None
+        solver.push()
+        try:
+            for name in names:
+                v = tr.vars[name]
+                k = z3.Int(f"_grid_{name}", tr.ctx)
+                scaled = z3.ToReal(k) * z3.RealVal(f"1/{den}", tr.ctx) if den > 1 else k
+                solver.add(v == scaled, k >= -bound * den, k <= bound * den)
+            result = _check(solver, tr.ctx, min(SIMPLE_CHECK_S, left / 2))
+            if result == z3.sat:
+                cex = _confirm(ob, _points(solver.model(), tr.vars, names))
+                if cex is not None:
+                    return cex
+        finally:
+            solver.pop()
+    return None
+
+
+def _describe(terms: list[sp.Expr]) -> str:
+    shown = ", ".join(str(t) for t in terms[:4])
+    more = f" and {len(terms) - 4} more" if len(terms) > 4 else ""
+    return f"abstracted as real variables: {shown}{more}"
+
+
+def prove(ob: Obligation, budget_s: float = 2.0) -> Verdict:
+    """PROVED if Z3 finds NOT(claim) unsatisfiable under the domains and hypotheses;
+    REFUTED with a rigorously checked counterexample from a Z3 model; else UNKNOWN."""
+    start = time.monotonic()
+
+    def verdict(
+        status: Status,
+        reason: str,
+        cex: Counterexample | None = None,
+        notes: tuple[str, ...] = (),
+    ) -> Verdict:
+        elapsed = time.monotonic() - start
+        return Verdict(status, ENGINE, reason, counterexample=cex, time_s=elapsed, notes=notes)
+
+    try:
+        return _prove(ob, start + budget_s - MARGIN_S, verdict)
+    except Exception as exc:  # never let an exception escape: report it as UNKNOWN
+        return verdict(Status.UNKNOWN, f"z3 engine error: {type(exc).__name__}: {exc}")
+
+
+def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> Verdict:
+    ctx = z3.Context()
+    tr = Translator(ctx, ob)
+    try:
+        negated = z3.Not(tr.relation(ob.claim))
+    except Untranslatable as exc:
+        return verdict(Status.UNKNOWN, f"z3 cannot translate the claim: {exc}")
+    solver = z3.Solver(ctx=ctx)
+    notes: list[str] = []
+    for h in ob.hypotheses:
+        try:
+            solver.add(tr.relation(h))
+        except Untranslatable:
+            notes.append(f"hypothesis dropped (not translatable): {h}")
+    solver.add(*tr.facts)
+    solver.add(*tr.monotone_facts())
+    solver.add(negated)
+    if tr.abstracted:
+        notes.append(_describe(tr.abstracted))
+    result = _check(solver, ctx, deadline - time.monotonic())
+    if result is None:
+        return verdict(Status.UNKNOWN, "z3 ran out of time", notes=tuple(notes))
+    if result == z3.unsat:
+        return verdict(Status.PROVED, "the negated claim is unsatisfiable", notes=tuple(notes))
+    if result == z3.unknown:
+        why = solver.reason_unknown() or "unknown"
+        if why in ("timeout", "canceled") or time.monotonic() >= deadline:
+            why = "timeout"
+        return verdict(Status.UNKNOWN, f"z3 answered unknown ({why})", notes=tuple(notes))
+    cex = _confirm(ob, _points(solver.model(), tr.vars, ob.names))
+    if cex is None or not _is_simple(cex):
+        simpler = _simpler_counterexample(ob, solver, tr, deadline)
+        cex = simpler or cex
+    if cex is None:
+        return verdict(Status.UNKNOWN, "z3 model could not be confirmed", notes=tuple(notes))
+    return verdict(Status.REFUTED, "z3 model, confirmed exactly", cex=cex, notes=tuple(notes))
