@@ -130,11 +130,9 @@ class _Checker:
         assert task.goal is not None
         lhs, op, rhs, start, chain_op, end = task.goal
         same = self.same
-        if chain_op in IMPLIES and op in IMPLIES[chain_op] and same(start, lhs) and same(end, rhs):
-            pass
-        elif op in IMPLIES[FLIP[chain_op]] and same(start, rhs) and same(end, lhs):
-            pass
-        else:
+        forward = op in IMPLIES[chain_op] and same(start, lhs) and same(end, rhs)
+        backward = op in IMPLIES[FLIP[chain_op]] and same(start, rhs) and same(end, lhs)
+        if not (forward or backward):
             return Verdict(Status.UNKNOWN, "goal",
                            f"the chain shows {show(start)} {chain_op} {show(end)}, which is not "
                            f"the goal {show(lhs)} {op} {show(rhs)}")

@@ -74,7 +74,10 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     out, code = run(argv)
     if out:
-        print(out)
+        try:
+            print(out)
+        except BrokenPipeError:  # e.g. piped into `head`
+            sys.stderr.close()
     return code
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import sympy as sp
 
 from checker.diagnostics import Diagnostic, make
-from checker.obligations import REAL, Domain, Obligation, Relation, Verdict, Status, sym
+from checker.obligations import REAL, Domain, Obligation, Relation, Status, Verdict, sym
 from checker.printing import show
 from checker.syntax.ast import (
     Chain,
@@ -26,7 +27,6 @@ from checker.syntax.ast import (
     Justification,
     Let,
     ProofFile,
-    RelChain,
     Show,
     Span,
 )
@@ -81,7 +81,7 @@ class Elaborator:
         self.warned: set[str] = set()
 
     # -------------------------------------------------------------------------- helpers
-    def diag(self, code: str, span: Span, **fields: object) -> None:
+    def diag(self, code: str, span: Span, **fields: Any) -> None:
         src = self.proof.lines[span.line - 1][:200] if 0 < span.line <= len(self.proof.lines) \
             else ""
         self.diags.append(make(code, file=self.proof.path, line=span.line, col=span.col,

@@ -17,7 +17,7 @@ from typing import Any
 import sympy as sp
 
 
-class Phi(sp.Function):
+class Phi(sp.Function):  # type: ignore[misc]
     """The standard normal cumulative distribution function."""
 
     nargs = 1
@@ -48,7 +48,7 @@ class Phi(sp.Function):
         return sp.exp(-(x**2) / 2) / sp.sqrt(2 * sp.pi)
 
 
-class PhiInv(sp.Function):
+class PhiInv(sp.Function):  # type: ignore[misc]
     """The inverse of the standard normal CDF, defined on (0, 1)."""
 
     nargs = 1
@@ -68,7 +68,7 @@ class PhiInv(sp.Function):
         return sp.sqrt(2 * sp.pi) * sp.exp(self**2 / 2)
 
 
-class Sigmoid(sp.Function):
+class Sigmoid(sp.Function):  # type: ignore[misc]
     """The logistic function 1/(1 + exp(-x))."""
 
     nargs = 1
@@ -109,4 +109,4 @@ def to_elementary(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.erfinv) and e.args[0].could_extract_minus_sign(),
         lambda e: -sp.erfinv(-e.args[0]),
     )
-    return out  # type: ignore[no-any-return]
+    return out

@@ -108,10 +108,14 @@ class Domain:
     def meet(self, other: Domain) -> Domain:
         """The intersection of two domains."""
         lo, lo_open = self.lo, self.lo_open
-        if other.lo is not None and (lo is None or other.lo > lo or (other.lo == lo and other.lo_open)):
+        if other.lo is not None and (
+            lo is None or other.lo > lo or (other.lo == lo and other.lo_open)
+        ):
             lo, lo_open = other.lo, other.lo_open
         hi, hi_open = self.hi, self.hi_open
-        if other.hi is not None and (hi is None or other.hi < hi or (other.hi == hi and other.hi_open)):
+        if other.hi is not None and (
+            hi is None or other.hi < hi or (other.hi == hi and other.hi_open)
+        ):
             hi, hi_open = other.hi, other.hi_open
         return Domain(lo, hi, lo_open, hi_open, self.integer or other.integer)
 
@@ -249,4 +253,4 @@ class Verdict:
             return f"plausible ({self.samples} samples, no counterexample)"
         if self.status is Status.UNKNOWN:
             return f"unknown ({self.reason})" if self.reason else "unknown"
-        return self.status.value
+        return str(self.status.value)

@@ -45,14 +45,13 @@ class _Printer(StrPrinter):  # type: ignore[misc]
         b, e = expr.as_base_exp()
         if e == sp.Rational(1, 2):
             return f"sqrt({self._print(b)})"
-        if e.is_Number and e.is_negative and not self.full:
-            if e == -1:
-                return f"1/{self.parenthesize(b, precedence(expr), strict=False)}"
+        if e == -1 and not self.full:
+            return f"1/{self.parenthesize(b, precedence(expr), strict=False)}"
         pb = self.parenthesize(b, precedence(expr), strict=True)
         if (
-            not self.full
+            (not self.full
             and e.is_Rational
-            and not e.is_Integer
+            and not e.is_Integer)
             or (e.is_Number and e.is_negative)
         ):
             return f"{pb}^({self._print(e)})"

@@ -134,7 +134,7 @@ FUNCTIONS: dict[str, tuple[int, int, FnBuilder]] = {
     "sin": (1, 1, _plain(sp.sin)),
     "cos": (1, 1, _plain(sp.cos)),
     "tan": (1, 1, lambda a: (sp.tan(a[0]), [
-        _cond(sp.cos(a[0]), "!=", sp.Integer(0), "tan is defined (cos of its argument is not 0)")])),
+        _cond(sp.cos(a[0]), "!=", sp.Integer(0), "cos of the argument of tan is not 0")])),
     "atan": (1, 1, _plain(sp.atan)),
     "asin": (1, 1, _unit_interval("asin", sp.asin)),
     "acos": (1, 1, _unit_interval("acos", sp.acos)),
@@ -272,29 +272,29 @@ class Builder:
 
     # -- operators
     def _paren(self, node: Tree[Token]) -> Built:
-        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        inner = self.build(node.children[0])
         return inner
 
     def _abs_bars(self, node: Tree[Token]) -> Built:
-        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        inner = self.build(node.children[0])
         return Built(sp.Abs(inner.value), f"|{inner.shown}|", inner.conditions)
 
     def _neg(self, node: Tree[Token]) -> Built:
-        inner = self.build(node.children[0])  # type: ignore[arg-type]
+        inner = self.build(node.children[0])
         return Built(-inner.value, f"-{_paren(inner.shown)}", inner.conditions)
 
     def _pos(self, node: Tree[Token]) -> Built:
-        return self.build(node.children[0])  # type: ignore[arg-type]
+        return self.build(node.children[0])
 
     def _sum(self, node: Tree[Token]) -> Built:
         parts = node.children
-        first = self.build(parts[0])  # type: ignore[arg-type]
+        first = self.build(parts[0])
         terms = [first.value]
         shown = [first.shown]
         conds = list(first.conditions)
         for i in range(1, len(parts), 2):
             op = str(parts[i])
-            b = self.build(parts[i + 1])  # type: ignore[arg-type]
+            b = self.build(parts[i + 1])
             terms.append(b.value if op == "+" else -b.value)
             shown.append(f"{op} {_paren(b.shown) if op == '-' else b.shown}")
             conds += b.conditions
@@ -302,13 +302,13 @@ class Builder:
 
     def _product(self, node: Tree[Token]) -> Built:
         parts = node.children
-        first = self.build(parts[0])  # type: ignore[arg-type]
+        first = self.build(parts[0])
         value = first.value
         shown = _paren(first.shown)
         conds = list(first.conditions)
         for i in range(1, len(parts), 2):
             op = str(parts[i])
-            b = self.build(parts[i + 1])  # type: ignore[arg-type]
+            b = self.build(parts[i + 1])
             conds += b.conditions
             if op == "*":
                 value = value * b.value
@@ -325,9 +325,9 @@ class Builder:
 
     def _power(self, node: Tree[Token]) -> Built:
         base_node, op_tok, exp_node = node.children
-        base = self.build(base_node)  # type: ignore[arg-type]
-        expo = self.build(exp_node)  # type: ignore[arg-type]
-        line, col = self.place(op_tok)  # type: ignore[arg-type]
+        base = self.build(base_node)
+        expo = self.build(exp_node)
+        line, col = self.place(op_tok)
         b, e = base.value, expo.value
         self._check_power(b, e, line, col, base.shown, expo.shown)
         conds = list(base.conditions) + list(expo.conditions)
@@ -390,7 +390,7 @@ class Builder:
                              given=f"{given} {'was' if given == 1 else 'were'}")
         if name == "sum":
             return self._finite_sum(arg_nodes, line, col)
-        args = [self.build(a) for a in arg_nodes]  # type: ignore[arg-type]
+        args = [self.build(a) for a in arg_nodes]
         try:
             value, conds = fn([a.value for a in args])
         except OverflowError as exc:
@@ -410,7 +410,7 @@ class Builder:
         if k_name in CONSTANTS:
             raise BuildError("reserved-name", line, col, name=k_name, why="a constant",
                              use="a summation variable")
-        lo, hi, body = (self.build(a) for a in arg_nodes[1:])  # type: ignore[arg-type]
+        lo, hi, body = (self.build(a) for a in arg_nodes[1:])
         if lo.value.is_Number and hi.value.is_Number:
             count = int(sp.floor(hi.value)) - int(sp.ceiling(lo.value)) + 1
             if count > MAX_SUM_TERMS:

@@ -38,8 +38,8 @@ from checker.syntax.build import (
     FUNCTIONS,
     MAX_NODES,
     MAX_TREE_DEPTH,
-    BuildError,
     Builder,
+    BuildError,
     tree_size,
 )
 
@@ -154,13 +154,12 @@ def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
             return _LineError("syntax", line, col, detail="expected a justification after 'by' "
                               "(algebra, numeric, a fact's name or a theorem's name)")
         operand = ("NAME", "NUMBER", "LPAR", "EXERCISE_ID")
-        if tok.type in operand and expected & {"MULOP", "ADDOP", "POWOP"}:
-            if prev and (prev[-1].isalnum() or prev[-1] in ")|"):
-                return _LineError("missing-operator", line, col, left=prev, right=str(tok))
-        if expected & expression_starts and tok.type in ("$END", "RELOP", "MULOP", "POWOP",
-                                                          "RPAR", "COMMA", "BY", "RSQB"):
-            if prev:
-                return _LineError("expected-expression", line, col, after=prev)
+        after_operand = bool(prev) and (prev[-1].isalnum() or prev[-1] in ")|")
+        if tok.type in operand and expected & {"MULOP", "ADDOP", "POWOP"} and after_operand:
+            return _LineError("missing-operator", line, col, left=prev, right=str(tok))
+        closing = ("$END", "RELOP", "MULOP", "POWOP", "RPAR", "COMMA", "BY", "RSQB")
+        if expected & expression_starts and tok.type in closing and prev:
+            return _LineError("expected-expression", line, col, after=prev)
         if tok.type == "$END" and "RPAR" in expected:
             return _LineError("unbalanced-brackets", line, col,
                               detail="a '(' is never closed on this line")
