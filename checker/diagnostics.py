@@ -41,6 +41,8 @@ _CODES = [
          "{function}({args}) is too large to compute: {detail}"),
     Code("expression-too-large", "limit", "error", "An expression has too many parts.",
          "this expression has {nodes} parts; the limit is {limit}"),
+    Code("too-many-errors", "limit", "error", "Reading stopped after too many errors.",
+         "stopped reading after {limit} errors; fix these first"),
     # -- syntax
     Code("syntax", "syntax", "error", "The line does not follow the language's grammar.",
          "{detail}"),

@@ -16,7 +16,6 @@ import sympy as sp
 
 from checker.diagnostics import Diagnostic, make
 from checker.obligations import REAL, Domain, Obligation, Relation, Status, Verdict, sym
-from checker.printing import show
 from checker.syntax.ast import (
     Chain,
     Condition,
@@ -60,6 +59,7 @@ class Context:
     domains: dict[str, Domain] = field(default_factory=dict)
     hypotheses: list[Relation] = field(default_factory=list)
     lets: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    let_shown: dict[str, str] = field(default_factory=dict)
     let_conditions: dict[str, list[Relation]] = field(default_factory=dict)
     facts: dict[str, list[Relation]] = field(default_factory=dict)
     declared: set[str] = field(default_factory=set)
@@ -262,6 +262,7 @@ class Elaborator:
         self.ctx.let_conditions[st.name] = [d.obligation.claim for d in defined] + [
             h for n in sorted(self.let_names(st.expr)) for h in self.ctx.let_conditions.get(n, [])]
         self.ctx.lets[name] = value
+        self.ctx.let_shown[st.name] = st.expr.shown
         self.tasks.append(Task(
             kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op=":=",
             justification=Justification("none"), obligation=None, definedness=defined,
@@ -278,7 +279,7 @@ class Elaborator:
         shown = f"{lhs.shown} {op} {rhs.shown}"
         if uses:
             shown += "   where " + ", ".join(
-                f"{n} = {show(self.ctx.lets[sym(n)])}" for n in sorted(uses))
+                f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
         return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
                     definedness=self.conditions([lhs, rhs]), preset=preset, shown=shown)
 

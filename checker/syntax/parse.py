@@ -46,7 +46,7 @@ from checker.syntax.build import (
 MAX_FILE_BYTES = 256 * 1024
 MAX_LINE_CHARS = 1000
 MAX_BRACKET_DEPTH = 40
-MAX_CONTINUATION_LINES = 20
+MAX_ERRORS = 50
 
 RELOPS = {"≤": "<=", "≥": ">=", "≠": "!=", "==": "="}
 KEYWORD_REASONS = ("algebra", "numeric")
@@ -82,7 +82,7 @@ def _parser() -> Lark:
         "proof.lark",
         rel_to=__file__,
         parser="lalr",
-        start=["line", "claim_text", "assumption_text"],
+        start=["line", "claim_text", "assumption_text", "expr_text"],
         propagate_positions=True,
         maybe_placeholders=True,
     )
@@ -124,6 +124,18 @@ def _previous_token(text: str, offset: int) -> str:
     return last
 
 
+def _unclosed(text: str) -> int:
+    """The column of the last '(' in ``text`` (one line) that is not closed, or 0."""
+    stack: list[int] = []
+    last_line_start = text.rfind("\n") + 1
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            stack.pop()
+    return stack[-1] - last_line_start + 1 if stack and stack[-1] >= last_line_start else 0
+
+
 def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
     """A Lark exception as a plain-words diagnostic."""
     if isinstance(exc, UnexpectedCharacters):
@@ -157,12 +169,15 @@ def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
         after_operand = bool(prev) and (prev[-1].isalnum() or prev[-1] in ")|")
         if tok.type in operand and expected & {"MULOP", "ADDOP", "POWOP"} and after_operand:
             return _LineError("missing-operator", line, col, left=prev, right=str(tok))
-        closing = ("$END", "RELOP", "MULOP", "POWOP", "RPAR", "COMMA", "BY", "RSQB")
+        closing = ("$END", "RELOP", "EQUAL", "MULOP", "POWOP", "RPAR", "COMMA", "BY", "RSQB")
         if expected & expression_starts and tok.type in closing and prev:
             return _LineError("expected-expression", line, col, after=prev)
-        if tok.type == "$END" and "RPAR" in expected:
+        if "RPAR" in expected and tok.type in ("$END", "RELOP", "EQUAL", "BY", "COMMA"):
+            opened = _unclosed(text[:offset])
+            where = f" (the one at column {opened})" if opened else ""
+            before = "the end of the line" if tok.type == "$END" else repr(str(tok))
             return _LineError("unbalanced-brackets", line, col,
-                              detail="a '(' is never closed on this line")
+                              detail=f"a '(' is not closed before {before}{where}")
         if tok.type == "RPAR" and "RPAR" not in expected:
             return _LineError("unbalanced-brackets", line, col,
                               detail="this ')' closes no '('")
@@ -335,14 +350,13 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     i = 0
     while i < len(physical):
         start = i
-        chunk = physical[i]
-        depth = _bracket_balance(chunk)
-        while (depth > 0 and i + 1 < len(physical) and i - start < MAX_CONTINUATION_LINES
-               and _continues(physical[i + 1])):
+        parts = [physical[i]]
+        depth = _bracket_balance(physical[i])
+        while depth > 0 and i + 1 < len(physical) and _continues(physical[i + 1]):
             i += 1
-            chunk += "\n" + physical[i]
-            depth = _bracket_balance(chunk)
-        out.append((start + 1, chunk))
+            parts.append(physical[i])
+            depth += _bracket_balance(physical[i])
+        out.append((start + 1, "\n".join(parts)))
         i += 1
     return out
 
@@ -370,33 +384,32 @@ def _bracket_balance(text: str) -> int:
     return depth
 
 
-def _bracket_depth(text: str) -> tuple[int, int]:
-    """(deepest nesting, column where it first exceeds the limit or 0), comments skipped."""
-    depth = deepest = 0
+def _bracket_depth(text: str, depth: int = 0) -> tuple[int, int]:
+    """(open brackets at the end of the line, column where the nesting first exceeds the
+    limit or 0), starting from ``depth`` open brackets; comments are skipped."""
     for i, ch in enumerate(text):
         if ch == "#":
             break
         if ch in "([":
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if depth == MAX_BRACKET_DEPTH + 1:
-                    return deepest, i + 1
+            if depth == MAX_BRACKET_DEPTH + 1:
+                return depth, i + 1
         elif ch in ")]":
             depth -= 1
-    return deepest, 0
+    return depth, 0
 
 
 def parse_line(text: str, line0: int = 1, start: str = "line") -> Any:
     """Parse one logical line into a statement (or ``start``'s result); raises _LineError."""
+    depth = 0
     for offset, physical in enumerate(text.split("\n")):
         if len(physical) > MAX_LINE_CHARS:
             raise _LineError("line-too-long", line0 + offset, MAX_LINE_CHARS + 1,
                              length=len(physical), limit=MAX_LINE_CHARS)
-        deepest, col = _bracket_depth(physical)
+        depth, col = _bracket_depth(physical, depth)
         if col:
-            raise _LineError("nesting-too-deep", line0 + offset, col, depth=f"at least {deepest}",
-                             limit=MAX_BRACKET_DEPTH)
+            raise _LineError("nesting-too-deep", line0 + offset, col,
+                             depth=f"at least {MAX_BRACKET_DEPTH + 1}", limit=MAX_BRACKET_DEPTH)
     try:
         tree = _parser().parse(text, start=start)
     except LarkError as exc:
@@ -411,6 +424,8 @@ def parse_line(text: str, line0: int = 1, start: str = "line") -> Any:
         return lines.statement(tree)
     if start == "claim_text":
         return lines.relchain(tree.children[0])  # type: ignore[arg-type]
+    if start == "expr_text":
+        return lines.expr(tree.children[0])
     return lines.declarations(tree.children[0])  # type: ignore[arg-type]
 
 
@@ -462,6 +477,10 @@ def parse_text(text: str, path: str = "<input>") -> tuple[ProofFile, list[Diagno
     for line0, chunk in _logical_lines(text):
         if not chunk.split("#", 1)[0].strip():
             continue
+        if sum(d.severity == "error" for d in diags) >= MAX_ERRORS:
+            diags.append(make("too-many-errors", file=path, line=line0, col=1,
+                              limit=MAX_ERRORS))
+            break
         try:
             pieces.append((line0, parse_line(chunk, line0)))
         except _LineError as exc:
@@ -567,6 +586,11 @@ def parse_claim(text: str) -> RelChain:
 def parse_assumptions(text: str) -> tuple[Declaration, ...]:
     """Assumptions such as ``x in [-5, 5]`` or ``m >= 1 integer``; raises ParseError."""
     return _parse_single(text, "assumption_text")  # type: ignore[no-any-return]
+
+
+def parse_expression(text: str) -> Expr:
+    """One expression (e.g. for tests and tools); raises ParseError."""
+    return _parse_single(text, "expr_text")  # type: ignore[no-any-return]
 
 
 def _parse_single(text: str, start: str) -> Any:
