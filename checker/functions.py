@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 
 class Phi(sp.Function):  # type: ignore[misc]
@@ -90,6 +91,22 @@ class Sigmoid(sp.Function):  # type: ignore[misc]
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return self * (1 - self)
+
+
+class Event(sp.Function):  # type: ignore[misc]
+    """A relation inside an opaque term, as in ``P[|mean - mu| >= t]``.
+
+    Its arguments alternate expressions and relation codes (indices into ``OPS``):
+    ``Event(a, 3, b)`` is ``a <= b``. It is never evaluated.
+    """
+
+
+OPS = ("=", "!=", "<", "<=", ">", ">=")
+
+
+def is_opaque(node: sp.Basic) -> bool:
+    """Is this an opaque quantity such as ``P[...]`` (an undefined function applied)?"""
+    return isinstance(node, AppliedUndef) and not isinstance(node, Event)
 
 
 def to_elementary(expr: sp.Expr) -> sp.Expr:

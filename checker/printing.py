@@ -67,7 +67,17 @@ class _Printer(StrPrinter):  # type: ignore[misc]
         k, a, b = expr.limits[0]
         return f"sum({k}, {self._print(a)}, {self._print(b)}, {self._print(expr.function)})"
 
+    def _print_Event(self, expr: Any) -> str:
+        from checker.functions import OPS
+
+        parts = [OPS[int(a)] if i % 2 else self._print(a) for i, a in enumerate(expr.args)]
+        return " ".join(parts)
+
     def _print_Function(self, expr: Any) -> str:
+        from checker.functions import is_opaque
+
+        if is_opaque(expr):
+            return f"{type(expr).__name__}[{', '.join(self._print(a) for a in expr.args)}]"
         name = _NAMES.get(type(expr), type(expr).__name__)
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import sympy as sp
 from lark import Token, Tree
 
-from checker.functions import Phi, PhiInv, Sigmoid
+from checker.functions import OPS as EVENT_OPS
+from checker.functions import Event, Phi, PhiInv, Sigmoid
 from checker.obligations import Relation, sym
 from checker.syntax.ast import Condition, Expr, Span
 
@@ -366,6 +367,39 @@ class Builder:
             raise BuildError("exponent-too-large", line, col, what=what,
                              detail=f"exponents of variables are limited to "
                              f"{MAX_SYMBOLIC_EXPONENT} in size")
+
+    def _opaque(self, node: Tree[Token]) -> Built:
+        name_tok, args_tree = node.children
+        assert isinstance(name_tok, Token) and isinstance(args_tree, Tree)
+        head = str(name_tok)
+        if head in FUNCTIONS or head in CONSTANTS:
+            line, col = self.place(name_tok)
+            raise BuildError("reserved-name", line, col, name=head, why="a function or constant",
+                             use="the name of an opaque quantity like P[...]")
+        values: list[sp.Expr] = []
+        shown: list[str] = []
+        for arg in args_tree.children:
+            if isinstance(arg, Tree) and arg.data == "relation":
+                parts: list[sp.Expr] = []
+                texts: list[str] = []
+                for child in arg.children:
+                    if isinstance(child, Token):
+                        op = {"≤": "<=", "≥": ">=", "≠": "!=", "==": "="}.get(str(child),
+                                                                           str(child))
+                        parts.append(sp.Integer(EVENT_OPS.index(op)))
+                        texts.append(op)
+                    else:
+                        b = self.build(child)
+                        parts.append(b.value)
+                        texts.append(b.shown)
+                values.append(Event(*parts))
+                shown.append(" ".join(texts))
+            else:
+                b = self.build(arg)  # type: ignore[arg-type]
+                values.append(b.value)
+                shown.append(b.shown)
+        # conditions inside an opaque term describe random quantities: not the proof's business
+        return Built(sp.Function(head)(*values), f"{head}[{', '.join(shown)}]", ())
 
     def _call(self, node: Tree[Token]) -> Built:
         name_tok, args_tree = node.children
