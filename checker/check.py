@@ -10,6 +10,7 @@ from typing import Any
 from checker.diagnostics import Diagnostic, ParseError
 from checker.elaborate import IMPLIES, Elaborator, Task
 from checker.engines import portfolio
+from checker.library.theorems import default_library
 from checker.obligations import FLIP, Obligation, Relation, Status, Verdict
 from checker.printing import show
 from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
@@ -32,6 +33,7 @@ class StepResult:
     shown: str = ""
     definedness: tuple[tuple[str, Verdict], ...] = ()
     claim: Relation | None = None
+    side: tuple[tuple[str, Verdict], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         v = self.verdict
@@ -57,6 +59,11 @@ class StepResult:
                 {"condition": why, "verdict": d.status.value, "engine": d.engine,
                  "reason": d.reason}
                 for why, d in self.definedness
+            ],
+            "side_obligations": [
+                {"condition": why, "verdict": d.status.value, "engine": d.engine,
+                 "reason": d.reason}
+                for why, d in self.side
             ],
         }
 
@@ -110,21 +117,24 @@ class _Checker:
             self.memo[key] = portfolio.check(ob, self.budget_s, mode)
         return self.memo[key]
 
-    def task(self, task: Task, done: list[StepResult]) -> StepResult:
+    def task(self, task: Task, done: list[StepResult], done_tasks: list[Task]) -> StepResult:
         defs = tuple((f"{d.why}: {d.obligation.claim}", self.verdict(d.obligation))
                      for d in task.definedness)
+        side = tuple((f"{d.why}: here {d.obligation.claim}", self.verdict(d.obligation))
+                     for d in task.side)
         if task.preset is not None:
             main = task.preset
         elif task.goal is not None:
-            main = self.goal(task, [done[i] for i in task.depends_on])
+            main = self.goal(task, [done[i] for i in _closure(task.depends_on, done_tasks)])
         elif task.obligation is None:  # a definition: only its definedness matters
             main = Verdict(Status.PROVED, "definition", "defined wherever the givens hold")
         else:
             mode = "numeric" if task.justification.kind == "numeric" else "auto"
             main = self.verdict(task.obligation, mode)
+        verdict = combine(main, defs, side)
         return StepResult(task.span.line, task.span.col, task.kind, task.text, task.op,
-                          task.justification.describe(), combine(main, defs), task.shown, defs,
-                          task.obligation.claim if task.obligation else None)
+                          task.justification.describe(), verdict, task.shown, defs,
+                          task.obligation.claim if task.obligation else None, side)
 
     def goal(self, task: Task, steps: list[StepResult]) -> Verdict:
         assert task.goal is not None
@@ -140,8 +150,9 @@ class _Checker:
         if worst is None or worst.verdict.status is Status.PROVED:
             return Verdict(Status.PROVED, "chain", "the chain of proved steps reaches the goal")
         status = Status.PLAUSIBLE if worst.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
+        what = "the fact it uses" if worst.kind == "fact" else "the step"
         return Verdict(status, "chain",
-                       f"the chain reaches the goal, but the step on line {worst.line} is "
+                       f"the chain reaches the goal, but {what} on line {worst.line} is "
                        f"{worst.verdict.status.value}", samples=worst.verdict.samples)
 
     def same(self, a: Any, b: Any) -> bool:
@@ -151,19 +162,39 @@ class _Checker:
         return v.status is Status.PROVED
 
 
-def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]]) -> Verdict:
-    """A step's verdict from its claim's and its definedness conditions' verdicts."""
+def _closure(start: list[int], tasks: list[Task]) -> list[int]:
+    """The tasks a goal rests on: its steps and, transitively, the facts they cite."""
+    seen: list[int] = []
+    todo = list(start)
+    while todo:
+        i = todo.pop(0)
+        if i not in seen:
+            seen.append(i)
+            todo += tasks[i].depends_on
+    return sorted(seen)
+
+
+def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
+            side: Sequence[tuple[str, Verdict]] = ()) -> Verdict:
+    """A step's verdict from its claim's, its definedness conditions' and its cited
+    theorems' hypotheses' verdicts: proved only when all of them are proved."""
+    for why, d in side:
+        if d.status is Status.REFUTED:
+            return Verdict(Status.REFUTED, d.engine,
+                           f"a theorem is used outside its hypotheses: {why} fails",
+                           d.counterexample, d.samples, main.time_s + d.time_s)
     for why, d in defs:
         if d.status is Status.REFUTED:
             return Verdict(Status.REFUTED, d.engine, f"not defined everywhere: {why} fails",
                            d.counterexample, d.samples, main.time_s + d.time_s)
     if main.status is not Status.PROVED:
         return main
-    for why, d in sorted(defs, key=lambda wd: -_ORDER[wd[1].status]):
+    pending = [("it is not shown that " + why, d) for why, d in defs] + [
+        ("a cited theorem's hypothesis is not shown: " + why, d) for why, d in side]
+    for why, d in sorted(pending, key=lambda wd: -_ORDER[wd[1].status]):
         if d.status is not Status.PROVED:
-            return Verdict(d.status, main.engine,
-                           f"the relation holds, but it is not shown that {why} "
-                           f"({d.label})", samples=d.samples, time_s=main.time_s)
+            return Verdict(d.status, main.engine, f"the relation holds, but {why} ({d.label})",
+                           samples=d.samples, time_s=main.time_s)
     return main
 
 
@@ -171,14 +202,14 @@ def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float) -> F
     exercise = proof.header.exercise if proof.header else None
     if any(d.severity == "error" for d in diags):
         return FileResult(proof.path, exercise, (), tuple(diags))
-    tasks, more = Elaborator(proof).run()
+    tasks, more = Elaborator(proof, default_library()).run()
     all_diags = sorted([*diags, *more], key=lambda d: (d.line, d.col))
     if any(d.severity == "error" for d in more):
         return FileResult(proof.path, exercise, (), tuple(all_diags))
     checker = _Checker(budget_s)
     results: list[StepResult] = []
     for task in tasks:
-        results.append(checker.task(task, results))
+        results.append(checker.task(task, results, tasks))
     return FileResult(proof.path, exercise, tuple(results), tuple(all_diags))
 
 

@@ -89,6 +89,9 @@ _CODES = [
          "{detail}"),
     Code("empty-domain", "structure", "error", "A declared domain has no values.",
          "the domain of {name!r} is empty ({domain})"),
+    # -- theorem library
+    Code("theorem-file", "library", "error", "A theorem file that cannot be loaded.",
+         "{detail}"),
     # -- command line
     Code("file-not-found", "usage", "error", "A file named on the command line does not exist.",
          "no such file"),

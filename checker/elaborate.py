@@ -13,9 +13,13 @@ from fractions import Fraction
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from checker.diagnostics import Diagnostic, make
+from checker.functions import is_opaque
+from checker.library.theorems import Library, Theorem
 from checker.obligations import REAL, Domain, Obligation, Relation, Status, Verdict, sym
+from checker.printing import show
 from checker.syntax.ast import (
     Chain,
     Condition,
@@ -48,6 +52,7 @@ class Task:
     justification: Justification
     obligation: Obligation | None
     definedness: list[Definedness] = field(default_factory=list)
+    side: list[Definedness] = field(default_factory=list)  # hypotheses of cited theorems
     preset: Verdict | None = None  # decided without engines (e.g. an unknown theorem)
     shown: str = ""  # the fully parenthesized reading, for --show-parsed
     depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
@@ -62,6 +67,7 @@ class Context:
     let_shown: dict[str, str] = field(default_factory=dict)
     let_conditions: dict[str, list[Relation]] = field(default_factory=dict)
     facts: dict[str, list[Relation]] = field(default_factory=dict)
+    fact_tasks: dict[str, list[int]] = field(default_factory=dict)
     declared: set[str] = field(default_factory=set)
 
 
@@ -72,12 +78,12 @@ def _rational(e: sp.Expr) -> Fraction | None:
 
 
 class Elaborator:
-    def __init__(self, proof: ProofFile, library: dict[str, object] | None = None) -> None:
+    def __init__(self, proof: ProofFile, library: Library | None = None) -> None:
         self.proof = proof
         self.ctx = Context()
         self.tasks: list[Task] = []
         self.diags: list[Diagnostic] = []
-        self.library = library or {}
+        self.library = library if library is not None else Library()
         self.warned: set[str] = set()
 
     # -------------------------------------------------------------------------- helpers
@@ -88,10 +94,11 @@ class Elaborator:
                                source=src, **fields))
 
     def subst(self, e: sp.Expr) -> sp.Expr:
-        return e.xreplace(self.ctx.lets) if self.ctx.lets else e
+        """``let`` names replaced by their definitions, opaque terms by their variables."""
+        return opaque_symbols(e.xreplace(self.ctx.lets) if self.ctx.lets else e)
 
     def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
-        return tuple(sorted((n, self.ctx.domains.get(n, REAL)) for n in names))
+        return tuple(sorted((n, self.ctx.domains.get(n, _opaque_domain(n))) for n in names))
 
     def obligation(self, claim: Relation, extra: list[Relation] | None = None,
                    uses: set[str] | None = None) -> Obligation:
@@ -119,9 +126,10 @@ class Elaborator:
         return out
 
     def warn_undeclared(self, e: Expr) -> None:
-        for s in sorted(e.value.free_symbols, key=lambda s: s.name):
+        for s in sorted(opaque_symbols(e.value).free_symbols, key=lambda s: s.name):
             name = s.name
             if (name not in self.ctx.declared and sym(name) not in self.ctx.lets
+                    and not _is_opaque_name(name)
                     and name not in self.warned and not _bound_in_sum(e.value, s)):
                 self.warned.add(name)
                 self.diag("undeclared-variable", e.span, name=name)
@@ -148,7 +156,7 @@ class Elaborator:
 
     def _condition(self, c: Condition) -> list[
             tuple[Relation, str, dict[str, Domain], list[Relation]]]:
-        rel = c.relation.subs(self.ctx.lets) if self.ctx.lets else c.relation
+        rel = Relation(self.subst(c.relation.lhs), c.relation.op, self.subst(c.relation.rhs))
         extra_domains: dict[str, Domain] = {}
         extra_hyps: list[Relation] = []
         for name, lo, hi in c.bound:
@@ -210,14 +218,15 @@ class Elaborator:
                 self.add_domain(name, _with_kind(domain, item.kind), item.span)
             return
         rel = item.relation
-        symbols = set().union(*(e.value.free_symbols for e in rel.exprs))
+        symbols = set().union(*(opaque_symbols(e.value).free_symbols for e in rel.exprs))
         if not symbols:
             self.diag("bad-declaration", item.span,
                       detail="this relation has no variable in it"
                       + (" ('e' and 'pi' are constants)" if any(
                           e.text in ("e", "pi") for e in rel.exprs) else ""))
             return
-        subjects = [e.value.name for e in rel.exprs if e.value.is_Symbol]
+        subjects = [opaque_symbols(e.value).name for e in rel.exprs
+                    if opaque_symbols(e.value).is_Symbol]
         targets = list(item.names)
         for rel_tuple in rel.relations():
             lhs, op, rhs = rel_tuple
@@ -230,8 +239,8 @@ class Elaborator:
                                   f"on a name, e.g. `{target}, y > 0`")
                         return
                     mapping = {sym(subjects[0]): sym(target)}
-                left = lhs.value.xreplace(mapping)
-                right = rhs.value.xreplace(mapping)
+                left = opaque_symbols(lhs.value).xreplace(mapping)
+                right = opaque_symbols(rhs.value).xreplace(mapping)
                 bound = _bound(left, op, right)
                 if bound is not None:
                     name, dom = bound
@@ -273,43 +282,62 @@ class Elaborator:
         self.warn_undeclared(lhs)
         self.warn_undeclared(rhs)
         claim = Relation(self.subst(lhs.value), op, self.subst(rhs.value))
-        extra, preset = self.cited(just)
+        raw = [lhs.value.xreplace(self.ctx.lets), rhs.value.xreplace(self.ctx.lets)]
+        extra, preset, side = self.cited(just, raw)
         uses = self.let_names(lhs, rhs)
+        facts = [i for r in just.refs if r.name in self.ctx.fact_tasks
+                 for i in self.ctx.fact_tasks[r.name]]
         ob = self.obligation(claim, extra, uses)
         shown = f"{lhs.shown} {op} {rhs.shown}"
         if uses:
             shown += "   where " + ", ".join(
                 f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
         return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
-                    definedness=self.conditions([lhs, rhs]), preset=preset, shown=shown)
+                    definedness=self.conditions([lhs, rhs]), side=side, preset=preset,
+                    shown=shown, depends_on=facts)
 
-    def cited(self, just: Justification) -> tuple[list[Relation], Verdict | None]:
-        """Hypotheses from cited facts; a preset verdict when a citation cannot be used."""
+    def cited(self, just: Justification, targets: list[sp.Expr]) -> tuple[
+            list[Relation], Verdict | None, list[Definedness]]:
+        """Hypotheses from cited facts and theorems, the theorems' side obligations, and a
+        preset verdict when a citation cannot be used."""
         if just.kind != "refs":
-            return [], None
+            return [], None, []
         extra: list[Relation] = []
+        side: list[Definedness] = []
         for ref in just.refs:
             if ref.name in self.ctx.facts and not ref.args:
                 extra += self.ctx.facts[ref.name]
                 continue
             if ref.name in self.ctx.facts:
-                return extra, Verdict(Status.UNKNOWN, "citation",
-                                      f"{ref.name!r} is a fact of this proof and takes no "
-                                      "arguments")
-            from checker.diagnostics import did_you_mean
+                return extra, _citation(f"{ref.name!r} is a fact of this proof and takes no "
+                                        "arguments"), side
+            thm = self.library.get(ref.name)
+            if thm is None:
+                from checker.diagnostics import did_you_mean
 
-            hint = did_you_mean(ref.name, [*self.ctx.facts, *self.library, "algebra", "numeric"])
-            return extra, Verdict(
-                Status.UNKNOWN, "citation",
-                f"no fact or theorem named {ref.name!r}{hint} (the theorem library is not "
-                "available yet, so theorem citations cannot be checked)")
-        return extra, None
+                hint = did_you_mean(ref.name, [*self.ctx.facts, *self.library.theorems,
+                                               "algebra", "numeric"])
+                return extra, _citation(f"no fact or theorem named {ref.name!r}{hint}"), side
+            args = {n: e.value.xreplace(self.ctx.lets) for n, e in ref.args}
+            inst = instantiate(thm, args, targets)
+            if isinstance(inst, str):
+                return extra, _citation(inst), side
+            conclusion, hyps = inst
+            extra += [self.subst_rel(r) for r in conclusion]
+            for rel, why in hyps:
+                side.append(Definedness(self.obligation(self.subst_rel(rel)), why))
+        return extra, None, side
+
+    def subst_rel(self, r: Relation) -> Relation:
+        return Relation(self.subst(r.lhs), r.op, self.subst(r.rhs))
 
     def have(self, st: Have) -> None:
         rels: list[Relation] = []
+        self.ctx.fact_tasks[st.name] = []
         for lhs, op, rhs in st.claim.relations():
             task = self.relation_task("fact", st.span, lhs, op, rhs, st.justification,
                                       f"{st.name}: {lhs.text} {op} {rhs.text}")
+            self.ctx.fact_tasks[st.name].append(len(self.tasks))
             self.tasks.append(task)
             assert task.obligation is not None
             rels.append(task.obligation.claim)
@@ -435,3 +463,111 @@ def _connected(claim: Relation, hyps: list[Relation]) -> list[Relation]:
 
 def _bound_in_sum(e: sp.Expr, s: sp.Symbol) -> bool:
     return any(s in sm.variables for sm in e.atoms(sp.Sum))
+
+
+def _citation(reason: str) -> Verdict:
+    return Verdict(Status.UNKNOWN, "citation", reason)
+
+
+def opaque_symbols(e: sp.Expr) -> sp.Expr:
+    """Each opaque term (``P[...]``) replaced by a variable named by its text."""
+    if not e.atoms(AppliedUndef):
+        return e
+    out: sp.Expr = e.replace(is_opaque, lambda t: sym(show(t)))
+    return out
+
+
+def _is_opaque_name(name: str) -> bool:
+    return name.endswith("]") and "[" in name
+
+
+def _opaque_domain(name: str) -> Domain:
+    """A probability ``P[...]`` lies in [0, 1]; other opaque terms are any real."""
+    if name.startswith("P[") and name.endswith("]"):
+        return Domain(Fraction(0), Fraction(1))
+    return REAL
+
+
+def theorem_context(thm: Theorem) -> Context:
+    """The domains and hypotheses a theorem's variable declarations mean."""
+    from checker.syntax.ast import ProofFile
+
+    e = Elaborator(ProofFile(thm.path, None, ()))
+    for item in thm.variables:
+        e.declare(item)
+    return e.ctx
+
+
+def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr]) -> (
+        tuple[list[Relation], list[tuple[Relation, str]]] | str):
+    """The theorem's conclusion and hypotheses with its variables replaced.
+
+    Arguments not given are found by matching the conclusion against ``targets`` (the step's
+    two sides). Returns a reason (a string) when the citation cannot be instantiated.
+    """
+    names = thm.var_names
+    unknown = [a for a in args if a not in names]
+    if unknown:
+        return (f"{thm.id} has no variable {unknown[0]!r}; its variables are "
+                + ", ".join(names))
+    mapping: dict[str, sp.Expr] = dict(args)
+    missing = [n for n in names if n not in mapping]
+    if missing:
+        found = _match(thm, mapping, targets)
+        if found is None:
+            return (f"could not tell {', '.join(missing)} from the step; give "
+                    f"{'them' if len(missing) > 1 else 'it'}: {thm.id}("
+                    + ", ".join(f"{n} = ..." for n in missing) + ")")
+        mapping = found
+    subs = {sym(n): v for n, v in mapping.items()}
+    conclusion = [Relation(a.value.xreplace(subs), op, b.value.xreplace(subs))
+                  for a, op, b in thm.conclusion.relations()]
+    hyps: list[tuple[Relation, str]] = []
+    ctx = theorem_context(thm)
+    for n in names:
+        d = ctx.domains.get(n, REAL)
+        for r in d.relations(n):
+            hyps.append((r.subs(subs), f"{thm.id} needs {r}"))
+        if d.integer:
+            hyps.append((Relation(sp.floor(subs[sym(n)]), "=", subs[sym(n)]),
+                         f"{thm.id} needs {n} to be an integer"))
+    for r in ctx.hypotheses:
+        hyps.append((r.subs(subs), f"{thm.id} needs {r}"))
+    for chain in thm.hypotheses:
+        for a, op, b in chain.relations():
+            rel = Relation(a.value, op, b.value)
+            hyps.append((rel.subs(subs), f"{thm.id} needs {rel}"))
+    return conclusion, hyps
+
+
+def _match(thm: Theorem, given: dict[str, sp.Expr],
+           targets: list[sp.Expr]) -> dict[str, sp.Expr] | None:
+    """Values for the theorem's missing variables that make a side of its conclusion appear
+    in the step (deterministic: the first match in a fixed order)."""
+    names = thm.var_names
+    wilds = {sym(n): sp.Wild(f"w_{n}") for n in names if n not in given}
+    fixed = {sym(n): v for n, v in given.items()}
+    patterns: list[sp.Expr] = []
+    for a, _, b in thm.conclusion.relations():
+        for side in (a.value, b.value):
+            pat = side.xreplace(fixed).xreplace(wilds)
+            if pat.free_symbols & set(wilds.values()) or pat.atoms(sp.Wild):
+                if not isinstance(pat, sp.Wild):
+                    patterns.append(pat)
+    subterms: list[sp.Expr] = []
+    for t in targets:
+        subterms += list(sp.preorder_traversal(t))
+    for pat in patterns:
+        for sub in subterms:
+            if not isinstance(sub, sp.Expr):
+                continue
+            m = sub.match(pat)
+            if not m:
+                continue
+            found = dict(given)
+            for s, w in wilds.items():
+                if w in m:
+                    found[s.name] = m[w]
+            if all(n in found for n in names):
+                return found
+    return None

@@ -21,6 +21,10 @@ def _verdict_lines(v: Verdict, indent: str = "    ") -> list[str]:
                    f"{indent}the claim is false as stated:")
         out.append(f"{indent}  left side  = {cx.lhs}")
         out.append(f"{indent}  right side = {cx.rhs}")
+        if any(name.endswith("]") for name, _ in cx.values):
+            out.append(f"{indent}  (terms like P[...] are unknowns the checker knows only through "
+                       "cited theorems: these values fit everything cited, so the step does not "
+                       "follow from it)")
     return out
 
 

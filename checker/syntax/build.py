@@ -395,7 +395,7 @@ class Builder:
                 values.append(Event(*parts))
                 shown.append(" ".join(texts))
             else:
-                b = self.build(arg)  # type: ignore[arg-type]
+                b = self.build(arg)
                 values.append(b.value)
                 shown.append(b.shown)
         # conditions inside an opaque term describe random quantities: not the proof's business

@@ -1,0 +1,1 @@
+"""The course theorem library (``theorems/``): loading, citation, self-check, index."""
