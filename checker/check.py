@@ -10,7 +10,7 @@ from typing import Any
 from checker.diagnostics import Diagnostic, ParseError
 from checker.elaborate import IMPLIES, Elaborator, Task
 from checker.engines import portfolio
-from checker.library.theorems import default_library
+from checker.library.theorems import Library, default_library
 from checker.obligations import FLIP, Obligation, Relation, Status, Verdict
 from checker.printing import show
 from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
@@ -198,11 +198,13 @@ def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
     return main
 
 
-def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float) -> FileResult:
+def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
+                library: Library | None = None) -> FileResult:
     exercise = proof.header.exercise if proof.header else None
     if any(d.severity == "error" for d in diags):
         return FileResult(proof.path, exercise, (), tuple(diags))
-    tasks, more = Elaborator(proof, default_library()).run()
+    lib = library if library is not None else default_library()
+    tasks, more = Elaborator(proof, lib).run()
     all_diags = sorted([*diags, *more], key=lambda d: (d.line, d.col))
     if any(d.severity == "error" for d in more):
         return FileResult(proof.path, exercise, (), tuple(all_diags))
@@ -213,23 +215,25 @@ def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float) -> F
     return FileResult(proof.path, exercise, tuple(results), tuple(all_diags))
 
 
-def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S) -> FileResult:
+def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S,
+               library: Library | None = None) -> FileResult:
     """Check a proof file: the same result ``proofcheck check`` prints."""
     try:
         proof, diags = parse_file(path)
     except ParseError as exc:
         return FileResult(str(path), None, (), tuple(exc.diagnostics))
-    return check_proof(proof, diags, budget_s)
+    return check_proof(proof, diags, budget_s, library)
 
 
 def check_text(text: str, path: str = "<input>",
-               budget_s: float = portfolio.DEFAULT_BUDGET_S) -> FileResult:
+               budget_s: float = portfolio.DEFAULT_BUDGET_S,
+               library: Library | None = None) -> FileResult:
     """Check a proof given as text."""
     try:
         proof, diags = parse_text(text, path)
     except ParseError as exc:
         return FileResult(path, None, (), tuple(exc.diagnostics))
-    return check_proof(proof, diags, budget_s)
+    return check_proof(proof, diags, budget_s, library)
 
 
 @dataclass(frozen=True)

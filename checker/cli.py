@@ -36,7 +36,49 @@ def _parser() -> argparse.ArgumentParser:
                    help="e.g. 'x in [-5, 5]', 'n >= 1 integer' (repeatable)")
     k.add_argument("--format", choices=["text", "json"], default="text")
     k.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
+
+    t = sub.add_parser("theorems", help="list, show or self-check the theorem library")
+    t.add_argument("name", nargs="?", help="show one theorem in full")
+    t.add_argument("--topic", help="only theorems whose topic contains this text")
+    t.add_argument("--check", action="store_true",
+                   help="self-check: stress-test cited theorems, prove derived ones")
+    t.add_argument("--index", action="store_true", help="print docs/theorems.md")
+    t.add_argument("--budget", type=float, default=3.0, metavar="SECONDS")
     return p
+
+
+def _theorems(args: argparse.Namespace) -> tuple[str, int]:
+    from checker.diagnostics import did_you_mean
+    from checker.library.index import render_index, render_theorem
+    from checker.library.theorems import load
+
+    lib = load()
+    if lib.diagnostics:
+        return "\n".join(d.format() for d in lib.diagnostics), 2
+    if args.index:
+        return render_index(lib), 0
+    chosen = [t for t in lib.theorems.values() if not args.topic or args.topic in t.topic]
+    if args.name:
+        thm = lib.get(args.name)
+        if thm is None:
+            return f"proofcheck: no theorem named {args.name!r}" + did_you_mean(
+                args.name, list(lib.theorems)), 2
+        chosen = [thm]
+        if not args.check:
+            return render_theorem(thm), 0
+    if args.check:
+        from checker.library.selfcheck import check_theorem
+
+        lines, failed = [], 0
+        for thm in chosen:
+            f = check_theorem(thm, lib, args.budget)
+            failed += not f.ok
+            lines.append(f"{'ok  ' if f.ok else 'FAIL'} {f.theorem}: {f.outcome}: {f.detail}")
+        lines.append(f"{len(chosen) - failed} of {len(chosen)} theorems pass the self-check")
+        return "\n".join(lines), 1 if failed else 0
+    width = max((len(t.id) for t in chosen), default=0)
+    lines = [f"{t.id.ljust(width)}  {t.statement}" for t in chosen]
+    return "\n".join(lines) + f"\n{len(chosen)} theorems", 0
 
 
 def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
@@ -51,6 +93,8 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         return "", int(exc.code or 0) if exc.code in (0, None) else 2
     if args.budget <= 0 or args.budget > 600:
         return "proofcheck: error: --budget must be between 0 and 600 seconds", 2
+    if args.command == "theorems":
+        return _theorems(args)
     if args.command == "check":
         results = [check_file(f, budget_s=args.budget) for f in args.files]
         code = max(r.exit_code for r in results)
