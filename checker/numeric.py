@@ -152,8 +152,17 @@ def _pow(b: arb, e: sp.Expr, env: Mapping[str, arb], defined: bool) -> arb:
                 raise Undefined("division by zero")
             return 1 / (r ** (-p)) if not r.contains(0) else _nan()
         return r**p
-    # symbolic exponent: b^e = exp(e*log(b)) needs b > 0 (or b = 0 with e > 0)
+    # symbolic exponent: an integer value is an ordinary power; otherwise
+    # b^e = exp(e*log(b)) needs b > 0 (or b = 0 with e > 0)
     x = _ball(e, env, defined)
+    n = x.unique_fmpz()
+    if n is not None and not x.rad() > 0:
+        k = int(n)
+        if k >= 0:
+            return b**k
+        if b == 0:
+            raise Undefined("division by zero")
+        return 1 / (b ** (-k)) if not b.contains(0) else _nan()
     if b == 0:
         if x > 0:
             return arb(0)
