@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.diagnostics import Diagnostic, ParseError
 from checker.elaborate import IMPLIES, Elaborator, Task
 from checker.engines import portfolio
 from checker.library.theorems import Library, default_library
+
+if TYPE_CHECKING:
+    from checker.exercises import Exercise
 from checker.obligations import FLIP, Obligation, Relation, Status, Verdict
 from checker.printing import show
 from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
@@ -69,6 +72,34 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class Assessment:
+    """A submission judged against its exercise: pass or not, points, and feedback."""
+
+    exercise: str
+    passed: bool
+    score: float
+    max_score: float
+    summary: str
+    seed: int | None = None
+    findings: tuple[Diagnostic, ...] = ()
+    feedback: tuple[tuple[int, str], ...] = ()  # (line, text), in line order
+    hints: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "summary": self.summary,
+            "seed": self.seed,
+            "findings": [d.to_json() for d in self.findings],
+            "feedback": [{"line": line, "text": text} for line, text in self.feedback],
+            "hints": list(self.hints),
+        }
+
+
+@dataclass(frozen=True)
 class FileResult:
     """Everything ``proofcheck check`` says about one file."""
 
@@ -76,15 +107,18 @@ class FileResult:
     exercise: str | None
     steps: tuple[StepResult, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    assessment: Assessment | None = None
 
     @property
     def blocked(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
+        return any(d.blocking for d in self.diagnostics)
 
     @property
     def exit_code(self) -> int:
         if self.blocked:
             return 2
+        if self.assessment is not None:
+            return 0 if self.assessment.passed else 1
         return 0 if all(s.verdict.status is Status.PROVED for s in self.steps) else 1
 
     def counts(self) -> dict[str, int]:
@@ -101,6 +135,7 @@ class FileResult:
             "summary": self.counts(),
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "steps": [s.to_json() for s in self.steps],
+            "assessment": None if self.assessment is None else self.assessment.to_json(),
         }
 
 
@@ -139,21 +174,45 @@ class _Checker:
     def goal(self, task: Task, steps: list[StepResult]) -> Verdict:
         assert task.goal is not None
         lhs, op, rhs, start, chain_op, end = task.goal
-        same = self.same
-        forward = op in IMPLIES[chain_op] and same(start, lhs) and same(end, rhs)
-        backward = op in IMPLIES[FLIP[chain_op]] and same(start, rhs) and same(end, lhs)
-        if not (forward or backward):
+        how = self.reaches(task, (lhs, op, rhs), (start, chain_op, end))
+        if how is None:
             return Verdict(Status.UNKNOWN, "goal",
                            f"the chain shows {show(start)} {chain_op} {show(end)}, which is not "
                            f"the goal {show(lhs)} {op} {show(rhs)}")
         worst = max(steps, key=lambda s: _ORDER[s.verdict.status], default=None)
         if worst is None or worst.verdict.status is Status.PROVED:
-            return Verdict(Status.PROVED, "chain", "the chain of proved steps reaches the goal")
+            return Verdict(Status.PROVED, "chain",
+                           f"the chain of proved steps reaches the goal{how}")
         status = Status.PLAUSIBLE if worst.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
         what = "the fact it uses" if worst.kind == "fact" else "the step"
         return Verdict(status, "chain",
                        f"the chain reaches the goal, but {what} on line {worst.line} is "
                        f"{worst.verdict.status.value}", samples=worst.verdict.samples)
+
+    def reaches(self, task: Task, goal: tuple[Any, str, Any],
+                chain: tuple[Any, str, Any]) -> str | None:
+        """How the chain's conclusion gives the goal ("" when it is the goal up to algebra,
+        a note when it is a stronger claim), or None when it does not."""
+        lhs, op, rhs = goal
+        for a, cop, b in (chain, (chain[2], FLIP[chain[1]], chain[0])):
+            if op in IMPLIES[cop] and self.same(a, lhs) and self.same(b, rhs):
+                return ""
+            if task.kind != "exercise" or task.context is None or op in ("=", "!="):
+                continue
+            up = op in ("<", "<=")
+            if cop != "=" and (cop in ("<", "<=")) != up:
+                continue
+            strict_needed = op in ("<", ">") and cop not in ("<", ">")
+            link = ("<" if up else ">") if strict_needed else ("<=" if up else ">=")
+            if self.same(a, lhs):
+                extra = Relation(b, link, rhs)
+            elif self.same(b, rhs):
+                extra = Relation(lhs, link, a)
+            else:
+                continue
+            if self.verdict(task.context(extra)).status is Status.PROVED:
+                return f" (it shows the stronger claim {show(a)} {cop} {show(b)}, and {extra})"
+        return None
 
     def same(self, a: Any, b: Any) -> bool:
         if a == b:
@@ -199,20 +258,34 @@ def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
 
 
 def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
-                library: Library | None = None) -> FileResult:
-    exercise = proof.header.exercise if proof.header else None
-    if any(d.severity == "error" for d in diags):
-        return FileResult(proof.path, exercise, (), tuple(diags))
+                library: Library | None = None, exercise: Exercise | None = None,
+                seed: int | None = None) -> FileResult:
+    """Check a parsed proof; against ``exercise`` (its givens, goal and rubric) if given."""
+    name = proof.header.exercise if proof.header else None
+    if any(d.blocking for d in diags):
+        return FileResult(proof.path, name, (), tuple(diags))
     lib = library if library is not None else default_library()
-    tasks, more = Elaborator(proof, lib).run()
+    setting = None
+    if exercise is not None:
+        from checker.assess import setting_for
+
+        setting = setting_for(exercise, seed)
+    elaborator = Elaborator(proof, lib, setting)
+    tasks, more = elaborator.run()
     all_diags = sorted([*diags, *more], key=lambda d: (d.line, d.col))
-    if any(d.severity == "error" for d in more):
-        return FileResult(proof.path, exercise, (), tuple(all_diags))
+    if any(d.blocking for d in more):
+        return FileResult(proof.path, name, (), tuple(all_diags))
     checker = _Checker(budget_s)
     results: list[StepResult] = []
     for task in tasks:
         results.append(checker.task(task, results, tasks))
-    return FileResult(proof.path, exercise, tuple(results), tuple(all_diags))
+    assessment = None
+    if exercise is not None:
+        from checker.assess import assess
+
+        assessment = assess(exercise, seed, tasks, results, elaborator.findings, checker,
+                            proof.path)
+    return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment)
 
 
 def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S,

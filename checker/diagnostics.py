@@ -92,6 +92,19 @@ _CODES = [
     # -- theorem library
     Code("theorem-file", "library", "error", "A theorem file that cannot be loaded.",
          "{detail}"),
+    Code("exercise-file", "library", "error", "An exercise file that cannot be loaded.",
+         "{detail}"),
+    # -- assessment of a submission against an exercise (findings, not parse errors)
+    Code("theorem-not-allowed", "assessment", "error",
+         "A submission cites a theorem the exercise does not allow.",
+         "{name} is not allowed in exercise {exercise} (allowed: {allowed})"),
+    Code("unknown-exercise", "assessment", "error",
+         "A submission names an exercise that does not exist.",
+         "no exercise named {name!r}{suggestion}"),
+    Code("step-too-large", "assessment", "warning",
+         "A step proved by algebra that does too much at once.",
+         "this step changes the expression by {growth} operations at once (the exercise allows "
+         "{limit}); show the intermediate steps"),
     # -- command line
     Code("file-not-found", "usage", "error", "A file named on the command line does not exist.",
          "no such file"),
@@ -115,6 +128,11 @@ class Diagnostic:
     @property
     def severity(self) -> str:
         return CODES[self.code].severity
+
+    @property
+    def blocking(self) -> bool:
+        """Does this stop the file from being checked? (parse-level errors do)"""
+        return self.severity == "error" and CODES[self.code].category != "assessment"
 
     def format(self) -> str:
         place = self.file

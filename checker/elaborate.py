@@ -8,6 +8,7 @@ Elaboration runs no engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -30,6 +31,7 @@ from checker.syntax.ast import (
     Justification,
     Let,
     ProofFile,
+    RelChain,
     Show,
     Span,
 )
@@ -57,6 +59,20 @@ class Task:
     shown: str = ""  # the fully parenthesized reading, for --show-parsed
     depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
     goal: tuple[sp.Expr, str, sp.Expr, sp.Expr, str, sp.Expr] | None = None
+    # builds obligations in the task's context (for a goal reached through a stronger claim)
+    context: Callable[[Relation], Obligation] | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseSetting:
+    """What an exercise puts in force for a submission (see docs/exercise-format.md)."""
+
+    id: str
+    givens: tuple[Declaration, ...]
+    parameters: tuple[tuple[str, sp.Expr], ...]
+    definitions: tuple[tuple[str, Expr], ...]
+    goal: RelChain
+    allowed: tuple[str, ...] | None
 
 
 @dataclass
@@ -78,13 +94,17 @@ def _rational(e: sp.Expr) -> Fraction | None:
 
 
 class Elaborator:
-    def __init__(self, proof: ProofFile, library: Library | None = None) -> None:
+    def __init__(self, proof: ProofFile, library: Library | None = None,
+                 exercise: ExerciseSetting | None = None) -> None:
         self.proof = proof
+        self.exercise = exercise
+        self.findings: list[Diagnostic] = []
         self.ctx = Context()
         self.tasks: list[Task] = []
         self.diags: list[Diagnostic] = []
         self.library = library if library is not None else Library()
         self.warned: set[str] = set()
+        self.declared_at: dict[str, int] = {}
 
     # -------------------------------------------------------------------------- helpers
     def diag(self, code: str, span: Span, **fields: Any) -> None:
@@ -183,12 +203,18 @@ class Elaborator:
 
     # -------------------------------------------------------------------------- statements
     def run(self) -> tuple[list[Task], list[Diagnostic]]:
+        if self.exercise is not None:
+            self.setup_exercise(self.exercise)
+        else:
+            for st in self.proof.statements:
+                if isinstance(st, Given):
+                    for item in st.items:
+                        self.declare(item)
         for st in self.proof.statements:
             if isinstance(st, Given):
-                for item in st.items:
-                    self.declare(item)
-        for st in self.proof.statements:
-            if isinstance(st, Given):
+                if self.exercise is not None:
+                    for item in st.items:
+                        self.assumption(item, st)
                 continue
             if isinstance(st, Let):
                 self.let(st)
@@ -198,7 +224,73 @@ class Elaborator:
                 self.chain(st)
             elif isinstance(st, Show):
                 self.show(st)
+        if self.exercise is not None:
+            self.exercise_goal(self.exercise)
         return self.tasks, self.diags
+
+    # -------------------------------------------------------------------------- exercises
+    def setup_exercise(self, ex: ExerciseSetting) -> None:
+        """The exercise's parameters, givens and definitions are in force."""
+        for name, value in ex.parameters:
+            self.ctx.lets[sym(name)] = value
+            self.ctx.let_shown[name] = show(value)
+            self.ctx.declared.add(name)
+        for item in ex.givens:
+            self.declare(item)
+        for name, expr in ex.definitions:
+            defined = self.conditions([expr])
+            self.ctx.let_conditions[name] = [d.obligation.claim for d in defined]
+            self.ctx.lets[sym(name)] = self.subst(expr.value)
+            self.ctx.let_shown[name] = expr.shown
+
+    def assumption(self, item: Declaration, st: Given) -> None:
+        """A submission's own given/assume line must follow from the exercise's givens."""
+        scratch = Elaborator(ProofFile(self.proof.path, None, ()))
+        scratch.ctx.lets = dict(self.ctx.lets)
+        scratch.declare(item)
+        rels: list[Relation] = [r for n, d in sorted(scratch.ctx.domains.items())
+                                for r in d.relations(n)]
+        rels += [Relation(sp.floor(sym(n)), "=", sym(n))
+                 for n, d in sorted(scratch.ctx.domains.items()) if d.integer]
+        rels += scratch.ctx.hypotheses
+        word = "assume" if st.assume else "given"
+        for rel in rels:
+            claim = self.subst_rel(rel)
+            self.tasks.append(Task(
+                kind="assumption", span=item.span, text=f"{word} {claim}", op=rel.op,
+                justification=Justification("none"), obligation=self.obligation(claim),
+                shown=str(claim)))
+
+    def exercise_goal(self, ex: ExerciseSetting) -> None:
+        """Does the submission establish the exercise's goal? (checked after every step)"""
+        rels = ex.goal.relations()
+        lhs, op, rhs = rels[0]
+        span = Span(1, 1)
+        text = f"goal of {ex.id}: {lhs.text} {op} {rhs.text}"
+        task = Task(kind="exercise", span=span, text=text, op=op,
+                    justification=Justification("none"), obligation=None,
+                    depends_on=list(range(len(self.tasks))),
+                    shown=f"{lhs.shown} {op} {rhs.shown}", context=self.obligation)
+        shows = [t for t in self.tasks if t.kind == "goal"]
+        if not shows:
+            task.preset = Verdict(Status.UNKNOWN, "goal",
+                                  "the submission has no `show` block for the exercise's goal")
+        else:
+            last = shows[-1]
+            task.span = last.span
+            if last.goal is not None:
+                start, chain_op, end = last.goal[3:]
+            elif last.obligation is not None:
+                start, chain_op, end = (last.obligation.claim.lhs, last.obligation.claim.op,
+                                        last.obligation.claim.rhs)
+            else:
+                start = chain_op = end = None  # type: ignore[assignment]
+            if start is None:
+                task.preset = last.preset
+            else:
+                task.goal = (self.subst(lhs.value), op, self.subst(rhs.value), start, chain_op,
+                             end)
+        self.tasks.append(task)
 
     def declare(self, item: Declaration) -> None:
         if item.relation is None:
@@ -254,6 +346,7 @@ class Elaborator:
                 self.add_domain(name, _with_kind(Domain(), item.kind), item.span)
 
     def add_domain(self, name: str, dom: Domain, span: Span) -> None:
+        self.declared_at.setdefault(name, span.line)
         merged = self.ctx.domains.get(name, REAL).meet(dom)
         self.ctx.domains[name] = merged
         self.ctx.declared.add(name)
@@ -263,8 +356,17 @@ class Elaborator:
     def let(self, st: Let) -> None:
         value = self.subst(st.expr.value)
         name = sym(st.name)
+        if self.exercise is not None and name in self.ctx.lets:
+            # the exercise defines this name already: the submission's definition must agree
+            self.tasks.append(Task(
+                kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op="=",
+                justification=Justification("none"),
+                obligation=self.obligation(Relation(value, "=", self.ctx.lets[name])),
+                shown=f"{st.name} := {st.expr.shown}"))
+            return
         if st.name in self.ctx.declared:
-            self.diag("redefined-name", st.span, name=st.name, first="a `given` line")
+            self.diag("redefined-name", st.span, name=st.name,
+                      first=self.declared_at.get(st.name, "?"))
             return
         self.warn_undeclared(st.expr)
         defined = self.conditions([st.expr])
@@ -305,6 +407,8 @@ class Elaborator:
         extra: list[Relation] = []
         side: list[Definedness] = []
         for ref in just.refs:
+            if ref.name in ("algebra", "numeric") and not ref.args:
+                continue  # `by h1, algebra`: the fact, then algebra
             if ref.name in self.ctx.facts and not ref.args:
                 extra += self.ctx.facts[ref.name]
                 continue
@@ -318,6 +422,12 @@ class Elaborator:
                 hint = did_you_mean(ref.name, [*self.ctx.facts, *self.library.theorems,
                                                "algebra", "numeric"])
                 return extra, _citation(f"no fact or theorem named {ref.name!r}{hint}"), side
+            if (self.exercise is not None and self.exercise.allowed is not None
+                    and thm.id not in self.exercise.allowed):
+                self.findings.append(make(
+                    "theorem-not-allowed", file=self.proof.path, line=ref.span.line,
+                    col=ref.span.col, name=thm.id, exercise=self.exercise.id,
+                    allowed=", ".join(self.exercise.allowed) or "none"))
             args = {n: e.value.xreplace(self.ctx.lets) for n, e in ref.args}
             inst = instantiate(thm, args, targets)
             if isinstance(inst, str):
@@ -374,8 +484,7 @@ class Elaborator:
             steps += self.chain(ch)
             last = ch
         assert last is not None
-        lhs, op, rhs = rels[0] if len(rels) == 1 else (rels[0][0], _compose(
-            [o for _, o, _ in rels]) or rels[0][1], rels[-1][2])
+        lhs, op, rhs = rels[0]
         ends = last.steps[-1].expr if last.steps else last.start
         chain_op = _compose([s.op for s in last.steps]) if last.steps else None
         text = f"show {st.claim.exprs[0].text} ... {st.claim.exprs[-1].text}" if len(rels) > 1 \
@@ -383,7 +492,11 @@ class Elaborator:
         task = Task(kind="goal", span=st.span, text=text, op=op,
                     justification=Justification("none"), obligation=None, depends_on=steps,
                     shown=f"{lhs.shown} {op} {rhs.shown}")
-        if chain_op is None:
+        if len(rels) > 1:
+            task.preset = Verdict(Status.UNKNOWN, "goal",
+                                  "a show block with a chain proves one relation; write one "
+                                  "show block for each relation of the claim")
+        elif chain_op is None:
             task.preset = Verdict(Status.UNKNOWN, "goal",
                                   "the chain mixes directions (<= with >=, or uses !=), so it "
                                   "proves no relation between its ends" if last.steps else
@@ -551,9 +664,8 @@ def _match(thm: Theorem, given: dict[str, sp.Expr],
     for a, _, b in thm.conclusion.relations():
         for side in (a.value, b.value):
             pat = side.xreplace(fixed).xreplace(wilds)
-            if pat.free_symbols & set(wilds.values()) or pat.atoms(sp.Wild):
-                if not isinstance(pat, sp.Wild):
-                    patterns.append(pat)
+            if pat.atoms(sp.Wild) and not isinstance(pat, sp.Wild):
+                patterns.append(pat)
     subterms: list[sp.Expr] = []
     for t in targets:
         subterms += list(sp.preorder_traversal(t))

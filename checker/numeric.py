@@ -155,9 +155,9 @@ def _pow(b: arb, e: sp.Expr, env: Mapping[str, arb], defined: bool) -> arb:
     # symbolic exponent: an integer value is an ordinary power; otherwise
     # b^e = exp(e*log(b)) needs b > 0 (or b = 0 with e > 0)
     x = _ball(e, env, defined)
-    n = x.unique_fmpz()
-    if n is not None and not x.rad() > 0:
-        k = int(n)
+    whole = x.unique_fmpz()
+    if whole is not None and not x.rad() > 0:
+        k = int(whole)
         if k >= 0:
             return b**k
         if b == 0:
@@ -362,7 +362,10 @@ def decimal_of(expr: sp.Expr, point: Mapping[str, Fraction], digits: int = 12) -
         return "?"
     if b.is_nan():
         return "?"
-    return str(b.str(digits, radius=False))
+    text = str(b.str(digits, radius=False))
+    if "." in text and "e" not in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def verify_counterexample(ob: Obligation, point: Mapping[str, Fraction]) -> Counterexample | None:

@@ -24,7 +24,7 @@ from checker.library.theorems import Library, Theorem
 from checker.numeric import Undefined, holds_at
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status
 from checker.printing import show
-from checker.syntax.ast import Declaration, ProofFile
+from checker.syntax.ast import Declaration, ProofFile, Show
 from checker.syntax.parse import parse_assumptions, parse_expression
 
 MAX_MODEL_POINTS = 4000
@@ -108,12 +108,12 @@ def _derived(thm: Theorem, lib: Library, budget_s: float) -> Finding:
         return Finding(thm.id, outcome, f"its proof's line {s.line} is {s.verdict.label}",
                        s.verdict.counterexample)
     proof, _ = parse_text(text)
-    goals = [st for st in proof.statements if type(st).__name__ == "Show"]
+    goals = [st for st in proof.statements if isinstance(st, Show)]
     want = [(opaque_symbols(a.value), op, opaque_symbols(b.value))
             for a, op, b in thm.conclusion.relations()]
     for g in goals:
         got = [(opaque_symbols(a.value), op, opaque_symbols(b.value))
-               for a, op, b in g.claim.relations()]  # type: ignore[attr-defined]
+               for a, op, b in g.claim.relations()]
         if all(_same(x, y) for x, y in zip(got, want, strict=False)) and len(got) == len(want):
             return Finding(thm.id, "proved", f"its proof is checked ({len(result.steps)} steps)")
     return Finding(thm.id, "failed", "its proof has no `show` of the theorem's conclusion")

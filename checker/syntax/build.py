@@ -8,6 +8,7 @@ long sums), so hostile input fails fast with a coded diagnostic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -62,9 +63,22 @@ def _atomic(shown: str) -> bool:
             if depth == 0 and i < len(shown) - 1:
                 return False
         return True
-    return all(ch.isalnum() or ch in "_." for ch in shown) or (
-        shown.endswith(")") and shown.split("(")[0].replace("_", "").isalnum()
-    ) or (shown.startswith("|") and shown.endswith("|") and shown.count("|") == 2)
+    if all(ch.isalnum() or ch in "_." for ch in shown):
+        return True
+    head = shown.split("(")[0]
+    if shown.endswith(")") and head and head.replace("_", "").isalnum():
+        return _closes_at_end(shown, len(head))  # a call: name(...) as a whole
+    return shown.startswith("|") and shown.endswith("|") and shown.count("|") == 2
+
+
+def _closes_at_end(text: str, open_at: int) -> bool:
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += text[i] == "("
+        depth -= text[i] == ")"
+        if depth == 0:
+            return i == len(text) - 1
+    return False
 
 
 def _paren(shown: str) -> str:
@@ -106,8 +120,8 @@ def _factorial(a: Sequence[sp.Expr]) -> tuple[sp.Expr, list[Condition]]:
     n = a[0]
     if n.is_Number and (not n.is_Integer or n < 0):
         raise ValueError("factorial needs a whole number >= 0")
-    if n.is_Integer and n > MAX_FACTORIAL:
-        raise OverflowError(f"n is limited to {MAX_FACTORIAL}")
+    if n.is_Integer and (n > MAX_FACTORIAL or math.lgamma(int(n) + 1) / math.log(2) > MAX_BITS):
+        raise OverflowError(f"the result would have more than {MAX_BITS} bits")
     return sp.factorial(n), [_cond(n, ">=", sp.Integer(0), "the argument of factorial is >= 0")]
 
 
@@ -358,11 +372,12 @@ class Builder:
         if b.is_Rational and e.is_Rational:
             if b in (0, 1, -1):
                 return
-            size = float(abs(e)) * max(_bits(b), 1)
+            size = float(abs(e)) * max(math.log2(abs(b.p)), math.log2(b.q), 1.0)
             if size > MAX_BITS:
+                bits = f"{size:,.0f}" if size < 1e15 else f"{size:.1e}"
                 raise BuildError("exponent-too-large", line, col, what=what,
-                                 detail=f"it would need about {size:.2g} bits; the limit is "
-                                 f"{MAX_BITS}")
+                                 detail=f"it would need about {bits} bits; the limit is "
+                                 f"{MAX_BITS:,}")
         elif abs(e) > MAX_SYMBOLIC_EXPONENT:
             raise BuildError("exponent-too-large", line, col, what=what,
                              detail=f"exponents of variables are limited to "

@@ -152,8 +152,10 @@ def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
             "@": "",
             "$": ": write plain ASCII math without $",
         }
-        return _LineError("unexpected-character", line, col, char=char,
-                          hint=hints.get(char, ""))
+        hint = hints.get(char, "")
+        if not hint and "\u0370" <= char <= "\u03ff":
+            hint = ": write Greek letters as words (delta, sigma, eps, ...)"
+        return _LineError("unexpected-character", line, col, char=char, hint=hint)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         line = line0 + (tok.line or 1) - 1 if tok.type != "$END" else line0 + text.count("\n")

@@ -1,0 +1,104 @@
+"""Verdicts -> a submission's outcome against its exercise: pass or not, points, feedback.
+
+Runs after checking and never re-parses. The goal itself is checked as the last task (the
+exercise's goal must follow from the submission's `show` chain); here come the rubric, the
+step-size policy, hints for failing steps, the missing-assumption search and the named
+fallacies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from checker.diagnostics import Diagnostic, make
+from checker.elaborate import ExerciseSetting, Task
+from checker.exercises import Exercise, parameter_values
+from checker.feedback import fallacies, missing_assumption
+from checker.obligations import Status, sym
+
+if TYPE_CHECKING:
+    from checker.check import Assessment, StepResult, _Checker
+
+CHECKED_KINDS = ("step", "fact", "definition", "assumption")
+
+
+def setting_for(ex: Exercise, seed: int | None) -> ExerciseSetting:
+    params = tuple(sorted(parameter_values(ex, seed).items()))
+    return ExerciseSetting(ex.id, ex.givens, params, ex.definitions, ex.goal, ex.allowed)
+
+
+def _growth(task: Task) -> int:
+    ob = task.obligation
+    if ob is None:
+        return 0
+    return abs(int(sp.count_ops(ob.claim.lhs)) - int(sp.count_ops(ob.claim.rhs)))
+
+
+def _lets(ex: Exercise, seed: int | None) -> dict[sp.Symbol, sp.Expr]:
+    """The exercise's parameters and definitions, as substitutions."""
+    subs: dict[sp.Symbol, sp.Expr] = {sym(n): v for n, v in parameter_values(ex, seed).items()}
+    for name, expr in ex.definitions:
+        subs[sym(name)] = expr.value.xreplace(subs)
+    return subs
+
+
+def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[StepResult],
+           findings: list[Diagnostic], checker: _Checker, path: str) -> Assessment:
+    from checker.check import Assessment
+
+    lets = _lets(ex, seed)
+    all_findings = list(findings)
+    feedback: list[tuple[int, str]] = []
+    for task, res in zip(tasks, results, strict=True):
+        if (task.kind == "step" and task.justification.kind in ("none", "algebra")
+                and res.verdict.status is Status.PROVED):
+            growth = _growth(task)
+            if growth > ex.max_step_growth:
+                all_findings.append(make("step-too-large", file=path, line=res.line,
+                                         col=res.col, growth=growth, limit=ex.max_step_growth))
+        if task.kind in ("step", "fact") and res.claim is not None:
+            for msg in fallacies(task.obligation.claim if task.obligation else res.claim):
+                feedback.append((res.line, msg))
+        if (res.verdict.status is Status.REFUTED and task.obligation is not None
+                and task.kind in ("step", "fact") and not task.side):
+            tip = missing_assumption(task.obligation, checker.verdict)
+            if tip:
+                feedback.append((res.line, tip))
+        if res.verdict.status is not Status.PROVED and task.kind == "step":
+            hint = _step_hint(ex, task, checker, lets)
+            if hint:
+                feedback.append((res.line, f"hint: {hint}"))
+    goal = results[-1]
+    checked = [r for t, r in zip(tasks, results, strict=True) if t.kind in CHECKED_KINDS]
+    proved = sum(r.verdict.status is Status.PROVED for r in checked)
+    blocking = [d for d in all_findings if d.severity == "error"]
+    passed = goal.verdict.status is Status.PROVED and proved == len(checked) and not blocking
+    steps_share = ex.points_steps * (proved / len(checked) if checked else 0.0)
+    score = round((ex.points_goal if passed else 0.0) + steps_share, 2)
+    if passed:
+        summary = f"passed: the goal of {ex.id} is proved"
+    elif goal.verdict.status is Status.PROVED:
+        summary = "not passed: " + ("; ".join(d.message for d in blocking) or
+                                    f"{len(checked) - proved} step(s) not proved")
+    else:
+        summary = f"not passed: {goal.verdict.reason or goal.verdict.label}"
+    hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
+    return Assessment(ex.id, passed, score, ex.max_points, summary, seed,
+                      tuple(all_findings), tuple(sorted(set(feedback))), hints)
+
+
+def _step_hint(ex: Exercise, task: Task, checker: _Checker,
+               lets: dict[sp.Symbol, sp.Expr]) -> str | None:
+    """The hint attached to the step the student was trying to reach, if one matches."""
+    if task.obligation is None:
+        return None
+    claim = task.obligation.claim
+    for hint in ex.hints:
+        if hint.step is None:
+            continue
+        target = hint.step.value.xreplace(lets)
+        if checker.same(claim.rhs, target) or checker.same(claim.lhs, target):
+            return hint.text
+    return None

@@ -1,0 +1,223 @@
+"""Exercises: ``exercises/<topic>/<id>/exercise.toml`` loaded, and variants drawn from seeds.
+
+See ``docs/exercise-format.md``. Loading checks the form (keys present, formulas readable)
+and reports problems as coded diagnostics; ``validate.py`` checks the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tomllib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from checker.diagnostics import CheckerError, Diagnostic, ParseError, make
+from checker.syntax.ast import Declaration, Expr, RelChain
+from checker.syntax.parse import parse_assumptions, parse_claim, parse_expression
+
+REQUIRED = ("id", "title", "topic", "statement", "givens", "goal", "solution")
+DEFAULT_MAX_STEP_GROWTH = 25
+
+
+def default_root() -> Path:
+    return Path(__file__).resolve().parent.parent / "exercises"
+
+
+@dataclass(frozen=True)
+class Hint:
+    text: str
+    step: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    file: Path
+    expect: str  # "accepted" or "rejected"
+    line: int | None = None
+    verdict: str | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    choices: tuple[Fraction, ...] = ()  # a finite set
+    interval: tuple[Fraction, Fraction] | None = None  # or a closed interval
+    text: str = ""
+
+    def draw(self, rng: random.Random) -> Fraction:
+        if self.choices:
+            return self.choices[rng.randrange(len(self.choices))]
+        assert self.interval is not None
+        lo, hi = self.interval
+        # exact values with a short decimal expansion, so statements stay readable
+        steps = 100
+        return lo + (hi - lo) * Fraction(rng.randint(0, steps), steps)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    topic: str
+    statement: str
+    givens: tuple[Declaration, ...]
+    definitions: tuple[tuple[str, Expr], ...]
+    goal: RelChain
+    allowed: tuple[str, ...] | None
+    folder: Path
+    solution: Path
+    points_goal: float = 1.0
+    points_steps: float = 0.0
+    max_step_growth: int = DEFAULT_MAX_STEP_GROWTH
+    hints: tuple[Hint, ...] = ()
+    samples: tuple[Sample, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    texts: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def max_points(self) -> float:
+        return self.points_goal + self.points_steps
+
+    def variant(self, seed: int | None) -> dict[str, Fraction]:
+        """The parameters' values for a seed (None: the first value of each parameter)."""
+        if seed is None:
+            return {p.name: p.choices[0] if p.choices else p.interval[0]  # type: ignore[index]
+                    for p in self.parameters}
+        digest = hashlib.sha256(f"{self.id}:{seed}".encode()).digest()
+        rng = random.Random(int.from_bytes(digest[:8], "big"))
+        return {p.name: p.draw(rng) for p in self.parameters}
+
+    def render(self, seed: int | None = None) -> str:
+        """The statement for a variant, with parameters replaced by their values."""
+        values = self.variant(seed)
+        text = self.statement
+        for name, v in values.items():
+            text = text.replace("{" + name + "}", _number(v))
+        return text
+
+
+def seed_for(student: str, exercise_id: str) -> int:
+    """A student's variant seed: stable across runs and machines."""
+    digest = hashlib.sha256(f"{student}\0{exercise_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def _number(v: Fraction) -> str:
+    if v.denominator == 1:
+        return str(v.numerator)
+    from checker.printing import decimal
+
+    dec = decimal(v)
+    return dec if len(dec) <= 12 else f"{v.numerator}/{v.denominator}"
+
+
+def _rational(text: str) -> Fraction:
+    value = parse_expression(text).value
+    if not value.is_Rational:
+        raise ValueError(f"{text!r} is not a rational number")
+    return Fraction(int(value.p), int(value.q))
+
+
+def _parameter(name: str, text: str) -> Parameter:
+    t = text.strip()
+    if t.startswith("{") and t.endswith("}"):
+        return Parameter(name, tuple(_rational(x) for x in t[1:-1].split(",")), None, t)
+    if t.startswith("[") and t.endswith("]"):
+        lo, hi = (_rational(x) for x in t[1:-1].split(","))
+        if lo > hi:
+            raise ValueError(f"empty interval {t}")
+        return Parameter(name, (), (lo, hi), t)
+    raise ValueError(f"a parameter is a set {{a, b}} or an interval [lo, hi], not {t!r}")
+
+
+def load_exercise(path: Path) -> Exercise:
+    """Load ``exercise.toml`` (or the folder holding it); raises CheckerError with diagnostics."""
+    toml = path / "exercise.toml" if path.is_dir() else path
+    folder = toml.parent
+    name = str(toml)
+
+    def fail(detail: str, needle: str = "") -> CheckerError:
+        line = 0
+        if needle:
+            for i, text in enumerate(toml.read_text(encoding="utf-8").splitlines(), 1):
+                if needle in text:
+                    line = i
+                    break
+        return CheckerError([make("exercise-file", file=name, line=line, detail=detail)])
+
+    try:
+        doc = tomllib.loads(toml.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise fail(f"cannot read the exercise: {exc}") from None
+    missing = [k for k in REQUIRED if k not in doc]
+    if missing:
+        raise fail(f"the exercise lacks {', '.join(missing)}")
+    try:
+        givens: list[Declaration] = []
+        for g in doc["givens"]:
+            givens += list(parse_assumptions(g))
+        definitions = []
+        for d in doc.get("definitions", []):
+            left, _, right = d.partition("=")
+            definitions.append((left.strip(), parse_expression(right)))
+        goal = parse_claim(doc["goal"])
+        hints = tuple(Hint(h["text"], parse_expression(h["step"]) if "step" in h else None)
+                      for h in doc.get("hint", []))
+        params = tuple(_parameter(k, str(v)) for k, v in doc.get("variants", {}).items())
+    except ParseError as exc:
+        d = exc.diagnostics[0]
+        raise fail(f"{d.message} [{d.code}]") from None
+    except (ValueError, KeyError) as exc:
+        raise fail(str(exc)) from None
+    samples = []
+    for s in doc.get("sample", []):
+        if s.get("expect") not in ("accepted", "rejected"):
+            raise fail('each sample needs expect = "accepted" or "rejected"', str(s.get("file")))
+        samples.append(Sample(folder / s["file"], s["expect"], s.get("line"), s.get("verdict"),
+                              s.get("seed")))
+    points = doc.get("points", {})
+    policy = doc.get("policy", {})
+    allowed = doc.get("allowed")
+    return Exercise(
+        id=str(doc["id"]), title=str(doc["title"]), topic=str(doc["topic"]),
+        statement=str(doc["statement"]), givens=tuple(givens), definitions=tuple(definitions),
+        goal=goal, allowed=tuple(allowed) if allowed is not None else None, folder=folder,
+        solution=folder / doc["solution"], points_goal=float(points.get("goal", 1)),
+        points_steps=float(points.get("steps", 0)),
+        max_step_growth=int(policy.get("max_step_growth", DEFAULT_MAX_STEP_GROWTH)),
+        hints=hints, samples=tuple(samples), parameters=params, texts=dict(doc))
+
+
+@dataclass
+class Catalog:
+    exercises: dict[str, Exercise] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def load_catalog(root: Path | None = None) -> Catalog:
+    """Every exercise under ``root`` (a folder of exercises, or one exercise)."""
+    root = root or default_root()
+    cat = Catalog()
+    files = [root] if root.is_file() else sorted(root.rglob("exercise.toml"))
+    for toml in files:
+        try:
+            ex = load_exercise(toml)
+        except CheckerError as exc:
+            cat.diagnostics += exc.diagnostics
+            continue
+        if ex.id in cat.exercises:
+            cat.diagnostics.append(make("exercise-file", file=str(toml),
+                                        detail=f"exercise id {ex.id!r} is used twice"))
+            continue
+        cat.exercises[ex.id] = ex
+    return cat
+
+
+def parameter_values(ex: Exercise, seed: int | None) -> dict[str, sp.Expr]:
+    return {n: sp.Rational(v.numerator, v.denominator) for n, v in ex.variant(seed).items()}

@@ -1,0 +1,209 @@
+"""Exact models for the self-check of probability theorems.
+
+A theorem about probabilities (``P[...]``, ``E[...]``, ``Var[...]``) can name a model here. The
+self-check draws exact rational values for the theorem's variables and for the model's own
+parameters (``Model.params``, written as ``given`` items), keeps integer variables inside
+``Model.limits`` so the computation stays small, and calls ``Model.evaluate``: it returns the exact
+value of each opaque term of the theorem's conclusion, keyed by the term's head (``"P"``, ``"E"``,
+``"Var"``). The conclusion is then checked at those values, so a wrong constant shows up as a
+counterexample.
+
+Each model is tied to the shape of the conclusions it serves (its ``doc`` says which term each
+head stands for). Hypotheses about the random quantities themselves (``P[a <= X <= b] = 1``,
+``P[A_i] <= q``, ``BoundedDiff[f] <= c``) hold by the model's construction, once the theorem's
+``fix`` pins the variables the model assumes; ``evaluate`` gives no values for them. Keys a
+theorem does not use are ignored.
+
+Variables are looked up by name, with the usual aliases: the sample size is ``n`` (or ``m``),
+the deviation ``t`` (or ``eps``). Everything is computed with ``Fraction``: no floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from math import comb
+
+
+@dataclass(frozen=True)
+class Model:
+    """An exact probability model for the self-check (see the module docstring)."""
+
+    name: str
+    doc: str
+    params: tuple[str, ...]  # given-items for the model's own parameters, e.g. ("p in (0, 1)",)
+    limits: dict[str, tuple[int, int]]  # integer ranges that keep exact computation small
+    evaluate: Callable[[Mapping[str, Fraction]], dict[str, Fraction]]
+
+
+SAMPLE_SIZE = ("n", "m")
+DEVIATION = ("t", "eps")
+MAX_SAMPLE_SIZE = 30
+MAX_EVENTS = 12
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def value_of(values: Mapping[str, Fraction], *names: str) -> Fraction:
+    """The value of the first of ``names`` present in ``values``."""
+    for name in names:
+        if name in values:
+            return Fraction(values[name])
+    raise KeyError(f"the model needs a value for {' or '.join(names)}")
+
+
+def count_of(values: Mapping[str, Fraction], *names: str, lo: int = 1) -> int:
+    """An integer variable (e.g. the sample size), checked to be a whole number >= lo."""
+    q = value_of(values, *names)
+    if q.denominator != 1 or q < lo:
+        raise ValueError(f"{names[0]} must be a whole number >= {lo}, got {q}")
+    return int(q)
+
+
+def probability_param(values: Mapping[str, Fraction], name: str) -> Fraction:
+    """A success probability in (0, 1)."""
+    p = value_of(values, name)
+    if not 0 < p < 1:
+        raise ValueError(f"{name} must lie in (0, 1), got {p}")
+    return p
+
+
+def unit_param(values: Mapping[str, Fraction], name: str) -> Fraction:
+    """A parameter in [0, 1]."""
+    u = value_of(values, name)
+    if not 0 <= u <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {u}")
+    return u
+
+
+def binomial_pmf(n: int, p: Fraction) -> list[Fraction]:
+    """P[S = k] for k = 0..n, S ~ Binomial(n, p), exactly."""
+    q = 1 - p
+    return [comb(n, k) * p**k * q ** (n - k) for k in range(n + 1)]
+
+
+def binomial_probability(n: int, p: Fraction, event: Callable[[int], bool]) -> Fraction:
+    """P[event(S)] for S ~ Binomial(n, p), exactly."""
+    return sum((w for k, w in enumerate(binomial_pmf(n, p)) if event(k)), Fraction(0))
+
+
+def three_point(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
+    """(value, probability) pairs: z1 with probability u, z2 with (1 - u)*v, z3 with the rest."""
+    u, v = unit_param(values, "u"), unit_param(values, "v")
+    zs = [value_of(values, name) for name in ("z1", "z2", "z3")]
+    return list(zip(zs, [u, (1 - u) * v, (1 - u) * (1 - v)], strict=True))
+
+
+def mean_of(dist: list[tuple[Fraction, Fraction]]) -> Fraction:
+    return sum((z * w for z, w in dist), Fraction(0))
+
+
+# ------------------------------------------------------------------------------ Bernoulli means
+
+BERNOULLI_PARAMS = ("p in (0, 1)",)
+BERNOULLI_LIMITS = {"n": (1, MAX_SAMPLE_SIZE), "m": (1, MAX_SAMPLE_SIZE)}
+
+
+def bernoulli_mean_model(name: str, event_text: str,
+                         event: Callable[[Fraction, Fraction, Fraction], bool]) -> Model:
+    """A model of the mean of n i.i.d. Bernoulli(p) variables; ``event(mean, p, t)``."""
+
+    def evaluate(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+        n = count_of(values, *SAMPLE_SIZE)
+        t = value_of(values, *DEVIATION)
+        p = probability_param(values, "p")
+        prob = binomial_probability(n, p, lambda k: event(Fraction(k, n), p, t))
+        return {"P": prob, "Var": p * (1 - p)}
+
+    doc = (f"X_1..X_n i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, b = 1), mean their "
+           f"average, mu = p. P is P[{event_text}] (t or eps the deviation, n or m the sample "
+           f"size), from the binomial distribution; Var is the variance p*(1 - p) of one X_i.")
+    return Model(name, doc, BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), evaluate)
+
+
+def bernoulli_sum_scaled_upper(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    n = count_of(values, *SAMPLE_SIZE)
+    t = value_of(values, *DEVIATION)
+    p = probability_param(values, "p")
+    c = value_of(values, "c")
+    if c <= 0:
+        raise ValueError(f"c must be > 0, got {c}")
+    return {"P": binomial_probability(n, p, lambda k: c * k - c * n * p >= t)}
+
+
+def bernoulli_sum_upper(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    return bernoulli_sum_scaled_upper({**values, "c": Fraction(1)})
+
+
+# ------------------------------------------------------------------------------ small distributions
+
+
+def markov_three_point(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    a = value_of(values, "a")
+    dist = three_point(values)
+    if any(z < 0 for z, _ in dist):
+        raise ValueError("the values z1, z2, z3 of Markov's model must be >= 0")
+    return {"P": sum((w for z, w in dist if z >= a), Fraction(0)), "E": mean_of(dist)}
+
+
+def chebyshev_three_point(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    a = value_of(values, "a")
+    dist = three_point(values)
+    mu = mean_of(dist)
+    var = sum(((z - mu) ** 2 * w for z, w in dist), Fraction(0))
+    tail = sum((w for z, w in dist if abs(z - mu) >= a), Fraction(0))
+    return {"P": tail, "E": mu, "Var": var}
+
+
+def union_equal_bounds(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    k = count_of(values, "k")
+    q = unit_param(values, "q")
+    each = unit_param(values, "u") * q
+    most = min(Fraction(1), k * each)
+    return {"P": each + unit_param(values, "w") * (most - each)}
+
+
+# ------------------------------------------------------------------------------ the registry
+
+THREE_POINT_DOC = ("Z takes the value z1 with probability u, z2 with probability (1 - u)*v and "
+                   "z3 with probability (1 - u)*(1 - v).")
+
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        bernoulli_mean_model("bernoulli_mean_two_sided", "|mean - mu| >= t",
+                             lambda mean, p, t: abs(mean - p) >= t),
+        bernoulli_mean_model("bernoulli_mean_two_sided_strict", "|mean - mu| > t",
+                             lambda mean, p, t: abs(mean - p) > t),
+        bernoulli_mean_model("bernoulli_mean_within", "|mean - mu| <= t",
+                             lambda mean, p, t: abs(mean - p) <= t),
+        bernoulli_mean_model("bernoulli_mean_upper", "mean - mu >= t",
+                             lambda mean, p, t: mean - p >= t),
+        bernoulli_mean_model("bernoulli_mean_lower", "mu - mean >= t",
+                             lambda mean, p, t: p - mean >= t),
+        Model("bernoulli_sum_upper",
+              "S = X_1 + ... + X_n with X_i i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, "
+              "b = 1); P is P[S - E[S] >= t], from the binomial distribution.",
+              BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), bernoulli_sum_upper),
+        Model("bernoulli_sum_scaled_upper",
+              "f = c*(X_1 + ... + X_n) with X_i i.i.d. Bernoulli(p): changing one input moves f by "
+              "at most c (bounded differences). P is P[f - E[f] >= t], from the binomial "
+              "distribution.",
+              BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), bernoulli_sum_scaled_upper),
+        Model("markov_three_point",
+              THREE_POINT_DOC + " The values are >= 0. P is P[Z >= a] and E is E[Z].",
+              ("z1 in [0, 4]", "z2 in [0, 4]", "z3 in [0, 4]", "u in [0, 1]", "v in [0, 1]"),
+              {}, markov_three_point),
+        Model("chebyshev_three_point",
+              THREE_POINT_DOC + " P is P[|Z - E[Z]| >= a], E is E[Z] and Var is Var[Z].",
+              ("z1 in [-4, 4]", "z2 in [-4, 4]", "z3 in [-4, 4]", "u in [0, 1]", "v in [0, 1]"),
+              {}, chebyshev_three_point),
+        Model("union_equal_bounds",
+              "k events, each of probability u*q <= q; their union has probability anywhere from "
+              "the largest single probability u*q to min(1, k*u*q), chosen by w: P is "
+              "u*q + w*(min(1, k*u*q) - u*q), the probability that some event happens.",
+              ("u in [0, 1]", "w in [0, 1]"), {"k": (1, MAX_EVENTS)}, union_equal_bounds),
+    )
+}

@@ -1,0 +1,244 @@
+"""``proofcheck validate``: can an exercise tell right from wrong before students see it?
+
+For each exercise: the reference solution passes (at several variant seeds); every sample gets
+its expected outcome (a rejected one at the expected line); the goal is not refuted
+numerically; every allowed theorem exists; the statement's placeholders are parameters. Then a
+mutation test: small perturbations of the reference solution (a constant, a relation's
+direction, a dropped term or factor, a swapped function) must be rejected; an exercise whose
+checks let more than 10% of them through is flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+from checker.check import FileResult, check_proof, check_text
+from checker.engines import portfolio
+from checker.exercises import Exercise
+from checker.library.theorems import Library
+from checker.obligations import Status
+from checker.printing import show
+from checker.syntax.ast import Chain, Expr, Have, Show
+from checker.syntax.parse import parse_file, parse_text
+
+MUTANT_RATE = 0.9
+MAX_MUTANTS = 12
+SWAPS = {"exp(": "log(", "log(": "exp(", "sqrt(": "log(", "Phi_inv(": "Phi(", "Phi(": "Phi_inv(",
+         "sin(": "cos(", "cos(": "sin(", "tanh(": "sigmoid(", "sigmoid(": "tanh("}
+FLIPS = {"<=": ">=", ">=": "<=", "<": ">", ">": "<"}
+
+
+@dataclass
+class Report:
+    exercise: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    mutants: int = 0
+    killed: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def rate(self) -> float:
+        return self.killed / self.mutants if self.mutants else 1.0
+
+
+def seeds_for(ex: Exercise) -> list[int | None]:
+    return [None, 1, 2, 3] if ex.parameters else [None]
+
+
+def check_submission(path: Path, ex: Exercise, seed: int | None, lib: Library | None,
+                     budget_s: float) -> FileResult:
+    proof, diags = parse_file(path)
+    return check_proof(proof, diags, budget_s, lib, ex, seed)
+
+
+def first_failure(result: FileResult) -> tuple[int, str] | None:
+    """(line, verdict) of the first step that is not proved, in line order."""
+    bad = [s for s in result.steps if s.verdict.status is not Status.PROVED]
+    if not bad:
+        return None
+    s = min(bad, key=lambda s: (s.line, s.kind == "exercise"))
+    return s.line, s.verdict.status.value
+
+
+def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
+             mutants: bool = True) -> Report:
+    rep = Report(ex.id)
+    # the statement's placeholders and the parameters agree
+    names = {p.name for p in ex.parameters}
+    for placeholder in re.findall(r"\{([A-Za-z][A-Za-z0-9_]*)\}", ex.statement):
+        if placeholder not in names:
+            rep.problems.append(f"the statement uses {{{placeholder}}}, which is no parameter")
+    if lib is not None and ex.allowed is not None:
+        for name in ex.allowed:
+            if lib.get(name) is None:
+                rep.problems.append(f"`allowed` names {name!r}, which is not in the library")
+    # the reference solution passes at every seed
+    for seed in seeds_for(ex):
+        if not ex.solution.exists():
+            rep.problems.append(f"the solution {ex.solution} does not exist")
+            break
+        r = check_submission(ex.solution, ex, seed, lib, budget_s)
+        if r.assessment is None or not r.assessment.passed:
+            why = r.assessment.summary if r.assessment else "; ".join(
+                d.message for d in r.diagnostics)
+            fail = first_failure(r)
+            where = f" (line {fail[0]} is {fail[1]})" if fail else ""
+            rep.problems.append(f"the reference solution does not pass at seed {seed}: "
+                                f"{why}{where}")
+            break
+    # samples
+    wrong = 0
+    for sample in ex.samples:
+        if not sample.file.exists():
+            rep.problems.append(f"sample {sample.file.name} does not exist")
+            continue
+        r = check_submission(sample.file, ex, sample.seed, lib, budget_s)
+        passed = r.assessment is not None and r.assessment.passed
+        name = sample.file.name
+        if sample.expect == "accepted" and not passed:
+            fail = first_failure(r)
+            rep.problems.append(f"sample {name} should be accepted but is not"
+                                + (f" (line {fail[0]} is {fail[1]})" if fail else ""))
+        elif sample.expect == "rejected":
+            wrong += 1
+            fail = first_failure(r)
+            if passed:
+                rep.problems.append(f"sample {name} should be rejected but passes")
+            elif sample.line is not None and (fail is None or fail[0] != sample.line):
+                got = f"line {fail[0]} ({fail[1]})" if fail else "no failing step"
+                rep.problems.append(f"sample {name} should fail at line {sample.line}, "
+                                    f"but fails at {got}")
+            elif sample.verdict is not None and fail is not None and fail[1] != sample.verdict:
+                rep.problems.append(f"sample {name} should be {sample.verdict} at line "
+                                    f"{sample.line}, but is {fail[1]}")
+    if wrong < 2:
+        rep.notes.append(f"only {wrong} wrong sample(s); two or more catch more mistakes")
+    # the goal is not refuted numerically
+    goal_check = _goal_refuted(ex, budget_s, lib)
+    if goal_check:
+        rep.problems.append(goal_check)
+    if mutants and ex.solution.exists() and not rep.problems:
+        _mutation_test(ex, lib, budget_s, rep)
+    return rep
+
+
+def _goal_refuted(ex: Exercise, budget_s: float, lib: Library | None) -> str | None:
+    a, op, b = ex.goal.relations()[0]
+    text = f"exercise {ex.id}\nshow {a.text} {op} {b.text} by numeric\n"
+    r = check_text(text, f"{ex.id}:goal", budget_s, library=lib)
+    proof, diags = parse_text(text, f"{ex.id}:goal")
+    r = check_proof(proof, diags, budget_s, lib, ex, None)
+    for s in r.steps:
+        if s.kind == "goal" and s.verdict.status is Status.REFUTED:
+            cx = s.verdict.counterexample
+            return ("the goal itself is refuted numerically"
+                    + (f" at {cx.describe()}" if cx else ""))
+    return None
+
+
+# ---------------------------------------------------------------------------- mutation
+
+
+def mutants_of(path: Path) -> list[tuple[str, str]]:
+    """(description, text) of small perturbations of a proof, deterministic and spread over
+    the kinds: a constant, a relation's direction, a dropped term or factor, a swapped
+    function."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    proof, _ = parse_text(text, str(path))
+    places: list[tuple[int, Expr, str | None]] = []  # (line, expression, step op)
+    for st in proof.statements:
+        chains: list[Chain] = []
+        if isinstance(st, Show):
+            chains = list(st.chains)
+        elif isinstance(st, Chain):
+            chains = [st]
+        elif isinstance(st, Have):
+            places += [(e.span.line, e, None) for e in st.claim.exprs]
+        for ch in chains:
+            places += [(s.expr.span.line, s.expr, s.op) for s in ch.steps]
+    by_kind: dict[str, list[tuple[str, str]]] = {"constant": [], "direction": [], "drop": [],
+                                                  "swap": []}
+
+    def edit(line_no: int, old: str, new: str, what: str, kind: str) -> None:
+        line = lines[line_no - 1]
+        if old not in line or old == new:
+            return
+        changed = line.replace(old, new, 1)
+        mutated = "\n".join(lines[: line_no - 1] + [changed] + lines[line_no:])
+        by_kind[kind].append((f"line {line_no}: {what}", mutated))
+
+    for line_no, expr, op in places:
+        src = expr.text
+        for m in re.finditer(r"(?<![\w.])(\d+)(?![\w.])", src):
+            k = int(m.group(1))
+            new_src = src[: m.start()] + str(k + 1) + src[m.end():]
+            edit(line_no, src, new_src, f"{k} -> {k + 1}", "constant")
+        if op in FLIPS:
+            line = lines[line_no - 1]
+            stripped = line.lstrip()
+            if stripped.startswith(op):
+                indent = line[: len(line) - len(stripped)]
+                edit(line_no, line, indent + FLIPS[op] + stripped[len(op):],
+                     f"{op} -> {FLIPS[op]}", "direction")
+        value = expr.value
+        for part in _dropped(value):
+            edit(line_no, src, show(part), f"dropped a term or factor: {show(part)}", "drop")
+        for old, new in SWAPS.items():
+            if old in src and not (old == "Phi(" and "Phi_inv(" in src and src.count(old) == 0):
+                idx = src.find(old)
+                if old == "Phi(" and src[max(0, idx - 4):idx] == "inv(":
+                    continue
+                edit(line_no, src, src.replace(old, new, 1), f"{old[:-1]} -> {new[:-1]}", "swap")
+    # round-robin over the kinds so every kind is represented
+    out: list[tuple[str, str]] = []
+    queues = [list(v) for v in by_kind.values()]
+    while len(out) < MAX_MUTANTS and any(queues):
+        for q in queues:
+            if q and len(out) < MAX_MUTANTS:
+                out.append(q.pop(0))
+    return out
+
+
+def _dropped(value: sp.Expr) -> list[sp.Expr]:
+    """The expression with one top-level term (of a sum) or factor (of a product) removed."""
+    if value.is_Add or value.is_Mul:
+        args = list(value.args)
+        out = []
+        for i in range(len(args)):
+            rest = args[:i] + args[i + 1:]
+            if rest:
+                out.append(value.func(*rest))
+        return out[:2]
+    return []
+
+
+def _mutation_test(ex: Exercise, lib: Library | None, budget_s: float, rep: Report) -> None:
+    for what, text in mutants_of(ex.solution):
+        proof, diags = parse_text(text, str(ex.solution))
+        if any(d.blocking for d in diags):
+            continue  # a mutant that does not parse tells nothing about the checks
+        rep.mutants += 1
+        r = check_proof(proof, diags, min(budget_s, 1.0), lib, ex, None)
+        if r.assessment is not None and not r.assessment.passed:
+            rep.killed += 1
+        else:
+            rep.survivors.append(what)
+    if rep.mutants and rep.rate < MUTANT_RATE:
+        rep.problems.append(
+            f"the checks let {rep.mutants - rep.killed} of {rep.mutants} mutants of the "
+            f"solution through ({', '.join(rep.survivors[:3])}): they cannot tell right from "
+            "wrong well enough")
+
+
+def budget_default() -> float:
+    return portfolio.DEFAULT_BUDGET_S
