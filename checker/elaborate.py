@@ -84,6 +84,8 @@ class Context:
     let_conditions: dict[str, list[Relation]] = field(default_factory=dict)
     facts: dict[str, list[Relation]] = field(default_factory=dict)
     fact_tasks: dict[str, list[int]] = field(default_factory=dict)
+    # assumptions as written (opaque terms kept), for matching theorems' hypotheses
+    raw_hypotheses: list[tuple[sp.Expr, str, sp.Expr]] = field(default_factory=list)
     declared: set[str] = field(default_factory=set)
 
 
@@ -180,7 +182,8 @@ class Elaborator:
         extra_domains: dict[str, Domain] = {}
         extra_hyps: list[Relation] = []
         for name, lo, hi in c.bound:
-            extra_domains[name] = Domain(integer=True)
+            low = self.subst(lo)
+            extra_domains[name] = Domain(lo=_rational(low), integer=True)
             extra_hyps += [Relation(sym(name), ">=", self.subst(lo)),
                            Relation(sym(name), "<=", self.subst(hi))]
         if c.kind == "power":
@@ -189,9 +192,13 @@ class Elaborator:
             base = rel.lhs
             expo = self.subst(c.exponent) if c.exponent is not None else None
             if expo is not None:
+                names = Relation(expo, "=", sp.Integer(0)).free_names
+                doms = dict(self.domains_for(set(names)))
+                for n, d in extra_domains.items():
+                    if n in doms:
+                        doms[n] = doms[n].meet(d)
                 assumed = Obligation(Relation(expo, ">=", sp.Integer(0)),
-                                     self.domains_for(set(Relation(expo, "=", sp.Integer(0))
-                                                          .free_names)))
+                                     tuple(sorted(doms.items())))
                 e2 = expo.xreplace(assumed.assumed_symbols())
                 if e2.is_integer:
                     if e2.is_nonnegative:
@@ -331,6 +338,8 @@ class Elaborator:
                                   f"on a name, e.g. `{target}, y > 0`")
                         return
                     mapping = {sym(subjects[0]): sym(target)}
+                self.ctx.raw_hypotheses.append((lhs.value.xreplace(mapping), op,
+                                                rhs.value.xreplace(mapping)))
                 left = opaque_symbols(lhs.value).xreplace(mapping)
                 right = opaque_symbols(rhs.value).xreplace(mapping)
                 bound = _bound(left, op, right)
@@ -429,7 +438,9 @@ class Elaborator:
                     col=ref.span.col, name=thm.id, exercise=self.exercise.id,
                     allowed=", ".join(self.exercise.allowed) or "none"))
             args = {n: e.value.xreplace(self.ctx.lets) for n, e in ref.args}
-            inst = instantiate(thm, args, targets)
+            known = list(self.ctx.raw_hypotheses) + [
+                (r.lhs, r.op, r.rhs) for rels in self.ctx.facts.values() for r in rels]
+            inst = instantiate(thm, args, targets, known)
             if isinstance(inst, str):
                 return extra, _citation(inst), side
             conclusion, hyps = inst
@@ -611,7 +622,8 @@ def theorem_context(thm: Theorem) -> Context:
     return e.ctx
 
 
-def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr]) -> (
+def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
+                known: list[tuple[sp.Expr, str, sp.Expr]] | None = None) -> (
         tuple[list[Relation], list[tuple[Relation, str]]] | str):
     """The theorem's conclusion and hypotheses with its variables replaced.
 
@@ -626,7 +638,7 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr]) 
     mapping: dict[str, sp.Expr] = dict(args)
     missing = [n for n in names if n not in mapping]
     if missing:
-        found = _match(thm, mapping, targets)
+        found = _match(thm, mapping, targets, known or [])
         if found is None:
             return (f"could not tell {', '.join(missing)} from the step; give "
                     f"{'them' if len(missing) > 1 else 'it'}: {thm.id}("
@@ -653,33 +665,70 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr]) 
     return conclusion, hyps
 
 
-def _match(thm: Theorem, given: dict[str, sp.Expr],
-           targets: list[sp.Expr]) -> dict[str, sp.Expr] | None:
-    """Values for the theorem's missing variables that make a side of its conclusion appear
-    in the step (deterministic: the first match in a fixed order)."""
+def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
+           known: list[tuple[sp.Expr, str, sp.Expr]]) -> dict[str, sp.Expr] | None:
+    """Values for the theorem's missing variables, found by matching its conclusion against
+    the step (deterministic: the first match in a fixed order).
+
+    First the conclusion's two sides against the step's two sides together; then, piece by
+    piece, each side against the step's subterms, keeping the bindings consistent.
+    """
     names = thm.var_names
     wilds = {sym(n): sp.Wild(f"w_{n}") for n in names if n not in given}
     fixed = {sym(n): v for n, v in given.items()}
-    patterns: list[sp.Expr] = []
-    for a, _, b in thm.conclusion.relations():
-        for side in (a.value, b.value):
-            pat = side.xreplace(fixed).xreplace(wilds)
-            if pat.atoms(sp.Wild) and not isinstance(pat, sp.Wild):
-                patterns.append(pat)
-    subterms: list[sp.Expr] = []
-    for t in targets:
-        subterms += list(sp.preorder_traversal(t))
-    for pat in patterns:
+    rels = [(a.value.xreplace(fixed).xreplace(wilds), b.value.xreplace(fixed).xreplace(wilds))
+            for a, _, b in thm.conclusion.relations()]
+
+    def complete(binding: dict[sp.Wild, sp.Expr]) -> dict[str, sp.Expr] | None:
+        found = dict(given)
+        for s, w in wilds.items():
+            if w in binding:
+                found[s.name] = binding[w]
+        return found if all(n in found for n in names) else None
+
+    def extend(binding: dict[sp.Wild, sp.Expr], expr: sp.Expr,
+               pat: sp.Expr) -> dict[sp.Wild, sp.Expr] | None:
+        m = expr.match(pat.xreplace(binding))
+        return None if m is None else {**binding, **m}
+
+    if len(targets) == 2:
+        for a, b in rels:
+            for first, second in (targets, targets[::-1]):
+                binding = extend({}, first, a)
+                binding = extend(binding, second, b) if binding is not None else None
+                if binding is not None and (found := complete(binding)) is not None:
+                    return found
+    subterms = [t for target in targets for t in sp.preorder_traversal(target)
+                if isinstance(t, sp.Expr)]
+    binding: dict[sp.Wild, sp.Expr] = {}
+    for pat in [side for pair in rels for side in pair]:
+        if not pat.atoms(sp.Wild) or isinstance(pat, sp.Wild):
+            continue
         for sub in subterms:
-            if not isinstance(sub, sp.Expr):
-                continue
-            m = sub.match(pat)
-            if not m:
-                continue
-            found = dict(given)
-            for s, w in wilds.items():
-                if w in m:
-                    found[s.name] = m[w]
-            if all(n in found for n in names):
-                return found
+            extended = extend(binding, sub, pat)
+            if extended:
+                binding = extended
+                break
+        if (found := complete(binding)) is not None:
+            return found
+    # variables only the hypotheses mention: match them against what the proof assumes
+    hyp_patterns = [(a.value.xreplace(fixed).xreplace(wilds), op,
+                     b.value.xreplace(fixed).xreplace(wilds))
+                    for chain in thm.hypotheses for a, op, b in chain.relations()]
+    for a, op, b in hyp_patterns:
+        for x, op2, y in known:
+            pairs = [(x, a, y, b)] if op2 == op else []
+            if FLIP_OP.get(op2) == op:
+                pairs.append((y, a, x, b))
+            for left, pa, right, pb in pairs:
+                step1 = extend(binding, left, pa)
+                step2 = extend(step1, right, pb) if step1 is not None else None
+                if step2 is not None:
+                    binding = step2
+                    break
+        if (found := complete(binding)) is not None:
+            return found
     return None
+
+
+FLIP_OP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}

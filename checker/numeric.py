@@ -132,7 +132,12 @@ def _pow(b: arb, e: sp.Expr, env: Mapping[str, arb], defined: bool) -> arb:
             if b.contains(0):
                 return _nan()
             return 1 / (b ** (-n))
-        return b**n
+        if b.is_exact():
+            return b**n
+        lo, hi = b.lower(), b.upper()  # tighter than Arb's own power of a wide ball
+        if n % 2 == 0 and lo < 0 < hi:
+            return arb(0).union(max(-lo, hi) ** n)
+        return (lo**n).union(hi**n)
     if e == sp.Rational(1, 2):
         return _sqrt(b, defined)
     if e == sp.Rational(-1, 2):
@@ -348,7 +353,10 @@ def holds_at(rel: Relation, point: Mapping[str, Fraction]) -> bool | None:
 
 def decimal_of(expr: sp.Expr, point: Mapping[str, Fraction], digits: int = 12) -> str:
     """``expr`` at the point as a decimal for display ("undefined" if it is)."""
-    value = exact(expr, point)
+    try:
+        value = exact(expr, point)
+    except Undefined:
+        return "undefined"
     if value is not None:
         from checker.printing import decimal
 

@@ -470,7 +470,10 @@ class Builder:
         value = sp.Sum(body.value, (k, lo.value, hi.value))
         conds = list(lo.conditions) + list(hi.conditions)
         for c in body.conditions:
-            if k_name in c.relation.free_names:
+            names = set(c.relation.free_names)
+            if c.exponent is not None:
+                names |= {s.name for s in c.exponent.free_symbols}
+            if k_name in names:
                 conds.append(Condition(c.relation, c.why, c.kind,
                                        ((k_name, lo.value, hi.value), *c.bound), c.exponent))
             else:
