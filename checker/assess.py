@@ -58,18 +58,11 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
             if growth > ex.max_step_growth:
                 all_findings.append(make("step-too-large", file=path, line=res.line,
                                          col=res.col, growth=growth, limit=ex.max_step_growth))
-        if task.kind in ("step", "fact") and res.claim is not None:
-            for msg in fallacies(task.obligation.claim if task.obligation else res.claim):
-                feedback.append((res.line, msg))
-        if (res.verdict.status is Status.REFUTED and task.obligation is not None
-                and task.kind in ("step", "fact") and not task.side):
-            tip = missing_assumption(task.obligation, checker.verdict)
-            if tip:
-                feedback.append((res.line, tip))
         if res.verdict.status is not Status.PROVED and task.kind == "step":
             hint = _step_hint(ex, task, checker, lets)
             if hint:
                 feedback.append((res.line, f"hint: {hint}"))
+    feedback += step_feedback(tasks, results, checker)
     goal = results[-1]
     checked = [r for t, r in zip(tasks, results, strict=True) if t.kind in CHECKED_KINDS]
     proved = sum(r.verdict.status is Status.PROVED for r in checked)
@@ -87,6 +80,24 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
     return Assessment(ex.id, passed, score, ex.max_points, summary, seed,
                       tuple(all_findings), tuple(sorted(set(feedback))), hints)
+
+
+def step_feedback(tasks: list[Task], results: list[StepResult],
+                  checker: _Checker) -> list[tuple[int, str]]:
+    """Named fallacies, and for refuted steps the missing assumption that would fix them."""
+    out: list[tuple[int, str]] = []
+    for task, res in zip(tasks, results, strict=True):
+        if task.kind not in ("step", "fact") or task.obligation is None:
+            continue
+        for msg in fallacies(task.obligation.claim):
+            out.append((res.line, msg))
+        if res.verdict.status is Status.REFUTED and not task.side and \
+                res.verdict.counterexample is not None and res.verdict.reason.find(
+                    "not defined") < 0:
+            tip = missing_assumption(task.obligation, checker.verdict)
+            if tip:
+                out.append((res.line, tip))
+    return out
 
 
 def _step_hint(ex: Exercise, task: Task, checker: _Checker,

@@ -14,7 +14,7 @@ from checker.library.theorems import Library, default_library
 
 if TYPE_CHECKING:
     from checker.exercises import Exercise
-from checker.obligations import FLIP, Obligation, Relation, Status, Verdict
+from checker.obligations import FLIP, Counterexample, Obligation, Relation, Status, Verdict
 from checker.printing import show
 from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
 from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
@@ -108,6 +108,7 @@ class FileResult:
     steps: tuple[StepResult, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     assessment: Assessment | None = None
+    notes: tuple[tuple[int, str], ...] = ()  # feedback (line, text) when not graded
 
     @property
     def blocked(self) -> bool:
@@ -136,6 +137,7 @@ class FileResult:
             "diagnostics": [d.to_json() for d in self.diagnostics],
             "steps": [s.to_json() for s in self.steps],
             "assessment": None if self.assessment is None else self.assessment.to_json(),
+            "notes": [{"line": line, "text": text} for line, text in self.notes],
         }
 
 
@@ -167,6 +169,18 @@ class _Checker:
             mode = "numeric" if task.justification.kind == "numeric" else "auto"
             main = self.verdict(task.obligation, mode)
         verdict = combine(main, defs, side)
+        cx = verdict.counterexample
+        if cx is not None and verdict is not main and task.obligation is not None:
+            # a failed condition: show the step's own sides at the point (often undefined)
+            from checker.numeric import decimal_of
+
+            point = dict(cx.values)
+            claim = task.obligation.claim
+            if all(n in point for n in claim.free_names):
+                cx = Counterexample(cx.values, decimal_of(claim.lhs, point),
+                                    decimal_of(claim.rhs, point))
+                verdict = Verdict(verdict.status, verdict.engine, verdict.reason, cx,
+                                  verdict.samples, verdict.time_s, verdict.notes)
         return StepResult(task.span.line, task.span.col, task.kind, task.text, task.op,
                           task.justification.describe(), verdict, task.shown, defs,
                           task.obligation.claim if task.obligation else None, side)
@@ -279,23 +293,62 @@ def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
     results: list[StepResult] = []
     for task in tasks:
         results.append(checker.task(task, results, tasks))
-    assessment = None
-    if exercise is not None:
-        from checker.assess import assess
+    from checker.assess import assess, step_feedback
 
+    if exercise is not None:
         assessment = assess(exercise, seed, tasks, results, elaborator.findings, checker,
                             proof.path)
-    return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment)
+        return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment)
+    notes = tuple(sorted(set(step_feedback(tasks, results, checker))))
+    return FileResult(proof.path, name, tuple(results), tuple(all_diags), None, notes)
 
 
 def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S,
-               library: Library | None = None) -> FileResult:
-    """Check a proof file: the same result ``proofcheck check`` prints."""
+               library: Library | None = None, exercises: Path | None = None,
+               seed: int | None = None, student: str | None = None,
+               standalone: bool = False) -> FileResult:
+    """Check a proof file: the same result ``proofcheck check`` prints. Never raises: an
+    internal failure becomes an ``internal-error`` diagnostic for this file only.
+
+    When the file's ``exercise`` line names an exercise of the catalog (``exercises/`` by
+    default), the proof is checked against it: its givens, goal, rubric and feedback, for
+    the variant ``seed`` (or the one a ``student`` id gets).
+    """
+    try:
+        return _check_file(path, budget_s, library, exercises, seed, student, standalone)
+    except Exception as exc:  # one file's failure must not cost the others their results
+        from checker.diagnostics import make
+
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return FileResult(str(path), None, (), (make("internal-error", file=str(path),
+                                                     detail=detail),))
+
+
+def _check_file(path: str | Path, budget_s: float, library: Library | None,
+                exercises: Path | None, seed: int | None, student: str | None,
+                standalone: bool) -> FileResult:
     try:
         proof, diags = parse_file(path)
     except ParseError as exc:
         return FileResult(str(path), None, (), tuple(exc.diagnostics))
-    return check_proof(proof, diags, budget_s, library)
+    exercise = None
+    if proof.header is not None and not standalone:
+        from checker.diagnostics import did_you_mean, make
+        from checker.exercises import load_catalog_cached
+
+        catalog = load_catalog_cached(exercises)
+        exercise = catalog.exercises.get(proof.header.exercise)
+        if exercise is None and catalog.exercises:
+            span = proof.header.span
+            diags = [*diags, make("unknown-exercise", file=str(path), line=span.line,
+                                  col=span.col, name=proof.header.exercise,
+                                  suggestion=did_you_mean(proof.header.exercise,
+                                                          list(catalog.exercises)))]
+        if exercise is not None and student is not None:
+            from checker.exercises import seed_for
+
+            seed = seed_for(student, exercise.id)
+    return check_proof(proof, diags, budget_s, library, exercise, seed)
 
 
 def check_text(text: str, path: str = "<input>",

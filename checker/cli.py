@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from checker import __version__
 from checker.diagnostics import CheckerError
@@ -29,6 +30,29 @@ def _parser() -> argparse.ArgumentParser:
                    help="echo how each line was read, fully parenthesized")
     c.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
                    help="time budget per obligation (default 2)")
+    c.add_argument("--exercises", type=Path, metavar="DIR",
+                   help="where exercises live (default: the shipped exercises/)")
+    c.add_argument("--seed", type=int, help="the variant of a randomized exercise")
+    c.add_argument("--student", help="derive the variant seed from a student id")
+    c.add_argument("--standalone", action="store_true",
+                   help="check the proof alone, not against its exercise")
+
+    v = sub.add_parser("validate", help="validate exercises: solutions, samples, mutants")
+    v.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                   help="an exercise folder or a folder of exercises (default: exercises/)")
+    v.add_argument("--no-mutants", action="store_true", help="skip the mutation test")
+    v.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
+
+    n = sub.add_parser("new", help="scaffold a new exercise")
+    n.add_argument("id")
+    n.add_argument("--topic", default="misc")
+    n.add_argument("--dir", type=Path, metavar="DIR", help="default: exercises/")
+
+    s = sub.add_parser("show", help="show an exercise's statement for a variant")
+    s.add_argument("id")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--student", help="derive the seed from a student id")
+    s.add_argument("--exercises", type=Path, metavar="DIR")
 
     k = sub.add_parser("claim", help="prove or refute one claim")
     k.add_argument("claim")
@@ -56,7 +80,7 @@ def _theorems(args: argparse.Namespace) -> tuple[str, int]:
     if lib.diagnostics:
         return "\n".join(d.format() for d in lib.diagnostics), 2
     if args.index:
-        return render_index(lib), 0
+        return render_index(lib).rstrip("\n"), 0  # print() adds the final newline
     chosen = [t for t in lib.theorems.values() if not args.topic or args.topic in t.topic]
     if args.name:
         thm = lib.get(args.name)
@@ -91,12 +115,19 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return "", int(exc.code or 0) if exc.code in (0, None) else 2
-    if args.budget <= 0 or args.budget > 600:
+    budget = getattr(args, "budget", 1.0)
+    if budget <= 0 or budget > 600:
         return "proofcheck: error: --budget must be between 0 and 600 seconds", 2
     if args.command == "theorems":
         return _theorems(args)
+    if args.command in ("validate", "new", "show"):
+        from checker import authoring
+
+        return getattr(authoring, f"cmd_{args.command}")(args)  # type: ignore[no-any-return]
     if args.command == "check":
-        results = [check_file(f, budget_s=args.budget) for f in args.files]
+        results = [check_file(f, budget_s=args.budget, exercises=args.exercises,
+                              seed=args.seed, student=args.student, standalone=args.standalone)
+                   for f in args.files]
         code = max(r.exit_code for r in results)
         if args.format == "json":
             return report.files_json(results), code

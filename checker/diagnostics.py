@@ -98,13 +98,16 @@ _CODES = [
     Code("theorem-not-allowed", "assessment", "error",
          "A submission cites a theorem the exercise does not allow.",
          "{name} is not allowed in exercise {exercise} (allowed: {allowed})"),
-    Code("unknown-exercise", "assessment", "error",
+    Code("unknown-exercise", "assessment", "warning",
          "A submission names an exercise that does not exist.",
          "no exercise named {name!r}{suggestion}"),
     Code("step-too-large", "assessment", "warning",
          "A step proved by algebra that does too much at once.",
          "this step changes the expression by {growth} operations at once (the exercise allows "
          "{limit}); show the intermediate steps"),
+    Code("internal-error", "internal", "error",
+         "proofcheck itself failed on this input (a bug: please report it).",
+         "proofcheck failed on this file ({detail}); this is a bug, please report it"),
     # -- command line
     Code("file-not-found", "usage", "error", "A file named on the command line does not exist.",
          "no such file"),

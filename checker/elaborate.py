@@ -338,8 +338,6 @@ class Elaborator:
                                   f"on a name, e.g. `{target}, y > 0`")
                         return
                     mapping = {sym(subjects[0]): sym(target)}
-                self.ctx.raw_hypotheses.append((lhs.value.xreplace(mapping), op,
-                                                rhs.value.xreplace(mapping)))
                 left = opaque_symbols(lhs.value).xreplace(mapping)
                 right = opaque_symbols(rhs.value).xreplace(mapping)
                 bound = _bound(left, op, right)
@@ -348,6 +346,8 @@ class Elaborator:
                     self.add_domain(name, dom, item.span)
                 else:
                     self.ctx.hypotheses.append(Relation(left, op, right))
+                    self.ctx.raw_hypotheses.append((lhs.value.xreplace(mapping), op,
+                                                    rhs.value.xreplace(mapping)))
         for s in symbols:
             self.ctx.declared.add(s.name)
         for name in [*subjects[:1], *targets]:
@@ -630,11 +630,11 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
     Arguments not given are found by matching the conclusion against ``targets`` (the step's
     two sides). Returns a reason (a string) when the citation cannot be instantiated.
     """
-    names = thm.var_names
-    unknown = [a for a in args if a not in names]
+    names = _relevant(thm)
+    unknown = [a for a in args if a not in thm.var_names]
     if unknown:
         return (f"{thm.id} has no variable {unknown[0]!r}; its variables are "
-                + ", ".join(names))
+                + ", ".join(thm.var_names))
     mapping: dict[str, sp.Expr] = dict(args)
     missing = [n for n in names if n not in mapping]
     if missing:
@@ -649,7 +649,7 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
                   for a, op, b in thm.conclusion.relations()]
     hyps: list[tuple[Relation, str]] = []
     ctx = theorem_context(thm)
-    for n in names:
+    for n in [n for n in thm.var_names if n in mapping]:
         d = ctx.domains.get(n, REAL)
         for r in d.relations(n):
             hyps.append((r.subs(subs), f"{thm.id} needs {r}"))
@@ -665,6 +665,15 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
     return conclusion, hyps
 
 
+def _relevant(thm: Theorem) -> list[str]:
+    """The variables the conclusion or a hypothesis mentions (others need no value)."""
+    used: set[str] = set()
+    for chain in (thm.conclusion, *thm.hypotheses):
+        for e in chain.exprs:
+            used |= {s.name for s in e.value.free_symbols}
+    return [n for n in thm.var_names if n in used]
+
+
 def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
            known: list[tuple[sp.Expr, str, sp.Expr]]) -> dict[str, sp.Expr] | None:
     """Values for the theorem's missing variables, found by matching its conclusion against
@@ -673,7 +682,7 @@ def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
     First the conclusion's two sides against the step's two sides together; then, piece by
     piece, each side against the step's subterms, keeping the bindings consistent.
     """
-    names = thm.var_names
+    names = _relevant(thm)
     wilds = {sym(n): sp.Wild(f"w_{n}") for n in names if n not in given}
     fixed = {sym(n): v for n, v in given.items()}
     rels = [(a.value.xreplace(fixed).xreplace(wilds), b.value.xreplace(fixed).xreplace(wilds))
@@ -686,23 +695,35 @@ def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
                 found[s.name] = binding[w]
         return found if all(n in found for n in names) else None
 
+    present = {t for e in [*targets, *[x for k in known for x in (k[0], k[2])]]
+               for t in sp.preorder_traversal(e)}
+
     def extend(binding: dict[sp.Wild, sp.Expr], expr: sp.Expr,
                pat: sp.Expr) -> dict[sp.Wild, sp.Expr] | None:
         m = expr.match(pat.xreplace(binding))
-        return None if m is None else {**binding, **m}
+        if m is None:
+            return None
+        # a value must stand in the step or the assumptions (SymPy would happily match x
+        # against w^2 with w = sqrt(x), a value nobody wrote)
+        if any(not (v.is_Number or v in present) for v in m.values()):
+            return None
+        return {**binding, **m}
 
+    binding: dict[sp.Wild, sp.Expr] = {}
     if len(targets) == 2:
         for a, b in rels:
             for first, second in (targets, targets[::-1]):
-                binding = extend({}, first, a)
-                binding = extend(binding, second, b) if binding is not None else None
-                if binding is not None and (found := complete(binding)) is not None:
-                    return found
+                joint = extend({}, first, a)
+                joint = extend(joint, second, b) if joint is not None else None
+                if joint is not None:
+                    if (found := complete(joint)) is not None:
+                        return found
+                    if len(joint) > len(binding):
+                        binding = joint  # a partial match: the hypotheses may finish it
     subterms = [t for target in targets for t in sp.preorder_traversal(target)
                 if isinstance(t, sp.Expr)]
-    binding: dict[sp.Wild, sp.Expr] = {}
     for pat in [side for pair in rels for side in pair]:
-        if not pat.atoms(sp.Wild) or isinstance(pat, sp.Wild):
+        if not pat.xreplace(binding).atoms(sp.Wild) or isinstance(pat, sp.Wild):
             continue
         for sub in subterms:
             extended = extend(binding, sub, pat)
@@ -716,16 +737,14 @@ def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
                      b.value.xreplace(fixed).xreplace(wilds))
                     for chain in thm.hypotheses for a, op, b in chain.relations()]
     for a, op, b in hyp_patterns:
-        for x, op2, y in known:
-            pairs = [(x, a, y, b)] if op2 == op else []
-            if FLIP_OP.get(op2) == op:
-                pairs.append((y, a, x, b))
-            for left, pa, right, pb in pairs:
-                step1 = extend(binding, left, pa)
-                step2 = extend(step1, right, pb) if step1 is not None else None
-                if step2 is not None:
-                    binding = step2
-                    break
+        pairs = [(x, a, y, b) for x, op2, y in known if op2 == op]
+        pairs += [(y, a, x, b) for x, op2, y in known if FLIP_OP.get(op2) == op]
+        for left, pa, right, pb in pairs:
+            step1 = extend(binding, left, pa)
+            step2 = extend(step1, right, pb) if step1 is not None else None
+            if step2 is not None:
+                binding = step2
+                break
         if (found := complete(binding)) is not None:
             return found
     return None

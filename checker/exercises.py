@@ -219,5 +219,15 @@ def load_catalog(root: Path | None = None) -> Catalog:
     return cat
 
 
+_CATALOGS: dict[str, Catalog] = {}
+
+
+def load_catalog_cached(root: Path | None = None) -> Catalog:
+    key = str((root or default_root()).resolve())
+    if key not in _CATALOGS:
+        _CATALOGS[key] = load_catalog(root)
+    return _CATALOGS[key]
+
+
 def parameter_values(ex: Exercise, seed: int | None) -> dict[str, sp.Expr]:
     return {n: sp.Rational(v.numerator, v.denominator) for n, v in ex.variant(seed).items()}

@@ -33,7 +33,7 @@ def candidates(ob: Obligation, extra: list[Relation] | None = None) -> list[Rela
     for n in names:
         x = sym(n)
         d = ob.domain(n)
-        out += [Relation(x, ">", zero), Relation(x, ">=", zero), Relation(x, ">=", one),
+        out += [Relation(x, ">=", zero), Relation(x, ">", zero), Relation(x, ">=", one),
                 Relation(x, "<", one), Relation(x, "<=", one), Relation(x, "<", zero)]
         if not d.integer:
             out.append(Relation(sp.floor(x), "=", x))
@@ -76,6 +76,9 @@ def missing_assumption(ob: Obligation, check: Check,
         else:
             if check(Obligation(cand, ob.domains, ob.hypotheses)).status is Status.PROVED:
                 continue  # already implied: adding it changes nothing
+            if check(Obligation(cand.negated(), ob.domains, ob.hypotheses)).status \
+                    is Status.PROVED:
+                continue  # contradicts what is assumed: the step would hold vacuously
             names = {n for n, _ in ob.domains} | set(cand.free_names)
             domains = tuple(sorted((n, ob.domain(n)) for n in names))
             new = Obligation(ob.claim, domains, (*ob.hypotheses, cand))

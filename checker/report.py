@@ -42,8 +42,21 @@ def step_line(path: str, s: StepResult, show_parsed: bool = False) -> str:
 
 def file_text(result: FileResult, show_parsed: bool = False) -> str:
     out = [d.format() for d in result.diagnostics]
-    for s in sorted(result.steps, key=lambda s: (s.line, s.col)):
+    for s in sorted(result.steps, key=lambda s: (s.line, s.col, s.kind == "exercise")):
         out.append(step_line(result.path, s, show_parsed))
+    for line, text in result.notes:
+        out.append(f"{result.path}:{line}: note: {text}")
+    a = result.assessment
+    if a is not None:
+        for d in a.findings:
+            out.append(d.format())
+        for line, text in a.feedback:
+            out.append(f"{result.path}:{line}: note: {text}")
+        for hint in a.hints:
+            out.append(f"{result.path}: hint: {hint}")
+        variant = f", variant seed {a.seed}" if a.seed is not None else ""
+        out.append(f"{result.path}: exercise {a.exercise}{variant}: {a.summary}; "
+                   f"score {a.score:g}/{a.max_score:g}")
     out.append(summary_line(result))
     return "\n".join(out)
 

@@ -65,7 +65,8 @@ def first_failure(result: FileResult) -> tuple[int, str] | None:
     bad = [s for s in result.steps if s.verdict.status is not Status.PROVED]
     if not bad:
         return None
-    s = min(bad, key=lambda s: (s.line, s.kind == "exercise"))
+    steps = [s for s in bad if s.kind not in ("goal", "exercise")] or bad
+    s = min(steps, key=lambda s: (s.line, s.kind == "exercise"))
     return s.line, s.verdict.status.value
 
 
@@ -174,7 +175,7 @@ def mutants_of(path: Path) -> list[tuple[str, str]]:
         if old not in line or old == new:
             return
         changed = line.replace(old, new, 1)
-        mutated = "\n".join(lines[: line_no - 1] + [changed] + lines[line_no:])
+        mutated = "\n".join([*lines[: line_no - 1], changed, *lines[line_no:]])
         by_kind[kind].append((f"line {line_no}: {what}", mutated))
 
     for line_no, expr, op in places:

@@ -1,4 +1,4 @@
-"""Shared Hypothesis strategies: text from our grammars, and claims true or false by construction."""
+"""Shared Hypothesis strategies: text from our grammars, and claims known true or false."""
 
 from __future__ import annotations
 

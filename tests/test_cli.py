@@ -17,9 +17,9 @@ from .conftest import EXERCISES, ROOT
 def test_example_proof_is_proved(agnostic: Path) -> None:
     """The README's example: every step of the finite-class sketch is proved; exit 0."""
     out, code = run(["check", str(agnostic)])
-    assert 0 == code
+    assert code == 0
     lines = [line for line in out.splitlines() if ":7:" in line or ":8:" in line or ":9:" in line]
-    assert 3 == len(lines)
+    assert len(lines) == 3
     assert all(": proved" in line for line in lines)
     assert out.splitlines()[-1].endswith("5 proved, 0 refuted, 0 plausible, 0 unknown")
 
@@ -31,7 +31,7 @@ def test_wrong_step_is_refuted(tmp_path: Path, agnostic: Path) -> None:
     bad = tmp_path / "wrong.proof"
     bad.write_text(text)
     out, code = run(["check", str(bad)])
-    assert 1 == code
+    assert code == 1
     step = next(line for line in out.splitlines() if "wrong.proof:7:" in line)
     assert ": refuted" in step
     assert "counterexample:" in out
@@ -46,7 +46,7 @@ def test_json_output_has_the_same_content(agnostic: Path) -> None:
     steps = doc["files"][0]["steps"]
     by_line = {s["line"]: s for s in steps}
     assert {"proved"} == {by_line[n]["verdict"] for n in (7, 8, 9)}
-    assert "=" == by_line[7]["relation"]
+    assert by_line[7]["relation"] == "="
     assert by_line[7]["engine"]
     assert doc["files"][0]["summary"]["proved"] == len(steps)
 
@@ -64,7 +64,7 @@ def test_parse_errors_exit_2_and_point_at_the_line(tmp_path: Path) -> None:
     f = tmp_path / "bad.proof"
     f.write_text("exercise t\ngiven x real\nhave h: 2x >= x\n")
     out, code = run(["check", str(f)])
-    assert 2 == code
+    assert code == 2
     assert f"{f}:3:10: error: missing an operator between '2' and 'x'" in out
     assert "[missing-operator]" in out
     assert "         ^" in out
@@ -73,20 +73,20 @@ def test_parse_errors_exit_2_and_point_at_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_coded_error(tmp_path: Path) -> None:
     """A file that does not exist gives file-not-found and exit 2."""
     out, code = run(["check", str(tmp_path / "nope.proof")])
-    assert 2 == code
+    assert code == 2
     assert "[file-not-found]" in out
 
 
 def test_claim_command_text_and_json() -> None:
     """proofcheck claim prints the verdict; JSON has verdict, engine, counterexample, time_s."""
     out, code = run(["claim", "x^2 + y^2 >= 2*x*y"])
-    assert 0 == code
+    assert code == 0
     assert out.startswith("proved")
     out, code = run(["claim", "exp(x) >= 1 + x + x^2/2", "--assume", "x in [-2, 2]",
                      "--format", "json"])
     doc = json.loads(out)
-    assert 1 == code
-    assert "refuted" == doc["verdict"]
+    assert code == 1
+    assert doc["verdict"] == "refuted"
     assert {"verdict", "engine", "counterexample", "time_s"} <= set(doc)
     assert float(doc["counterexample"]["x"].split("/")[0]) < 0
 
@@ -94,7 +94,7 @@ def test_claim_command_text_and_json() -> None:
 def test_claim_parse_error_is_exit_2() -> None:
     """A claim that cannot be read is a coded error with exit 2."""
     out, code = run(["claim", "x +* 2 > 0"])
-    assert 2 == code
+    assert code == 2
     assert "error:" in out
 
 
@@ -102,7 +102,7 @@ def test_version() -> None:
     """--version prints the version through the console script."""
     proc = subprocess.run([sys.executable, "-m", "checker", "--version"], capture_output=True,
                           text=True, timeout=60, check=False)
-    assert 0 == proc.returncode
+    assert proc.returncode == 0
     assert proc.stdout.startswith("proofcheck ")
 
 
@@ -112,11 +112,11 @@ def test_shipped_examples_parse(path: Path) -> None:
     from checker.syntax.parse import parse_file
 
     _, diags = parse_file(path)
-    assert [] == [d.format() for d in diags if d.severity == "error"]
+    assert [d.format() for d in diags if d.severity == "error"] == []
 
 
 def test_console_script_runs_the_example(agnostic: Path) -> None:
     """The installed `proofcheck` entry point checks the example in a separate process."""
     proc = subprocess.run([sys.executable, "-m", "checker", "check", str(agnostic)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
-    assert 0 == proc.returncode, proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -13,8 +13,8 @@ from checker.syntax.parse import parse_expression, parse_text
 
 from .strategies import polynomials, proof_lines
 
-ALPHABET = st.sampled_from(list("xyz019+-*/^()[]|,.=<>!:# \n\tabeglnopqrstv_") +
-                           ["exp(", "log(", "sqrt(", "given ", "let ", "have ", "show ", "qed",
+ALPHABET = st.sampled_from([*"xyz019+-*/^()[]|,.=<>!:# \n\tabeglnopqrstv_",
+                           "exp(", "log(", "sqrt(", "given ", "let ", "have ", "show ", "qed",
                             " by ", "**", "<=", "≥", "≠", "@", "'", "\\", "\x00", "é"])
 
 
@@ -32,7 +32,7 @@ def test_random_text_never_crashes_the_parser(text: str) -> None:
         Elaborator(proof).run()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(proof_lines(), min_size=1, max_size=6).map("\n".join))
 def test_grammar_generated_text_elaborates_or_is_coded(text: str) -> None:
     """Text the grammar accepts either elaborates or yields coded diagnostics; never a crash."""
@@ -43,7 +43,7 @@ def test_grammar_generated_text_elaborates_or_is_coded(text: str) -> None:
         assert all(d.code in CODES for d in more)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(proof_lines(), min_size=1, max_size=3).map("\n".join))
 def test_grammar_generated_text_checks_without_crashing(text: str) -> None:
     """The whole pipeline on generated text returns a result with a valid exit code."""

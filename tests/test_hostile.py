@@ -35,7 +35,7 @@ def test_hostile_expressions(tmp_path: Path, body: str, code: str) -> None:
     f = tmp_path / "h.proof"
     f.write_text("exercise t\ngiven x real\n" + body.format(marker=marker) + "\n")
     proc = _run(f)
-    assert 2 == proc.returncode, proc.stdout
+    assert proc.returncode == 2, proc.stdout
     assert f"[{code}]" in proc.stdout
     assert not marker.exists()
 
@@ -45,7 +45,7 @@ def test_5000_nested_parentheses_over_lines(tmp_path: Path) -> None:
     f = tmp_path / "deep.proof"
     f.write_text("exercise t\nhave h: x = " + "(\n" * 5000 + "x" + ")" * 5000 + "\n")
     result = check_file(f)
-    assert 2 == result.exit_code
+    assert result.exit_code == 2
     assert {"nesting-too-deep"} <= {d.code for d in result.diagnostics}
 
 
@@ -54,7 +54,7 @@ def test_five_megabyte_file(tmp_path: Path) -> None:
     f = tmp_path / "big.proof"
     f.write_text("exercise t\n" + "# padding\n" * 500_000)
     proc = _run(f)
-    assert 2 == proc.returncode
+    assert proc.returncode == 2
     assert "[file-too-large]" in proc.stdout
 
 
@@ -67,7 +67,7 @@ def test_binary_junk(tmp_path: Path, data: bytes, code: str) -> None:
     f = tmp_path / "junk.proof"
     f.write_bytes(data)
     result = check_file(f)
-    assert 2 == result.exit_code
+    assert result.exit_code == 2
     assert [code] == [d.code for d in result.diagnostics]
 
 
@@ -76,8 +76,8 @@ def test_empty_file(tmp_path: Path) -> None:
     f = tmp_path / "empty.proof"
     f.write_text("")
     result = check_file(f)
-    assert () == result.steps
-    assert 0 == result.exit_code
+    assert result.steps == ()
+    assert result.exit_code == 0
 
 
 def test_no_evaluator_is_applied_to_text() -> None:
@@ -85,4 +85,4 @@ def test_no_evaluator_is_applied_to_text() -> None:
     pattern = re.compile(r"(?<!def )\b(eval|exec|sympify|parse_expr|lambdify)\(")
     hits = [f"{p}:{i}" for p in (ROOT / "checker").rglob("*.py")
             for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
-    assert [] == hits
+    assert hits == []

@@ -89,11 +89,18 @@ def binomial_probability(n: int, p: Fraction, event: Callable[[int], bool]) -> F
     return sum((w for k, w in enumerate(binomial_pmf(n, p)) if event(k)), Fraction(0))
 
 
-def three_point(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
-    """(value, probability) pairs: z1 with probability u, z2 with (1 - u)*v, z3 with the rest."""
-    u, v = unit_param(values, "u"), unit_param(values, "v")
-    zs = [value_of(values, name) for name in ("z1", "z2", "z3")]
-    return list(zip(zs, [u, (1 - u) * v, (1 - u) * (1 - v)], strict=True))
+def two_point(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
+    """(value, probability) pairs: Z = z with probability u, else 0 (z >= 0)."""
+    z, u = value_of(values, "z"), unit_param(values, "u")
+    if z < 0:
+        raise ValueError(f"z must be >= 0, got {z}")
+    return [(z, u), (Fraction(0), 1 - u)]
+
+
+def symmetric_three_point(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
+    """(value, probability) pairs: 0 and 2*z with probability u/2 each, z with 1 - u."""
+    z, u = value_of(values, "z"), unit_param(values, "u")
+    return [(Fraction(0), u / 2), (z, 1 - u), (2 * z, u / 2)]
 
 
 def mean_of(dist: list[tuple[Fraction, Fraction]]) -> Fraction:
@@ -115,11 +122,12 @@ def bernoulli_mean_model(name: str, event_text: str,
         t = value_of(values, *DEVIATION)
         p = probability_param(values, "p")
         prob = binomial_probability(n, p, lambda k: event(Fraction(k, n), p, t))
-        return {"P": prob, "Var": p * (1 - p)}
+        return {"P": prob, "E": p, "Var": p * (1 - p)}
 
     doc = (f"X_1..X_n i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, b = 1), mean their "
            f"average, mu = p. P is P[{event_text}] (t or eps the deviation, n or m the sample "
-           f"size), from the binomial distribution; Var is the variance p*(1 - p) of one X_i.")
+           f"size), from the binomial distribution; E is E[X_i] = E[mean] = p and Var is the "
+           f"variance p*(1 - p) of one X_i.")
     return Model(name, doc, BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), evaluate)
 
 
@@ -130,7 +138,7 @@ def bernoulli_sum_scaled_upper(values: Mapping[str, Fraction]) -> dict[str, Frac
     c = value_of(values, "c")
     if c <= 0:
         raise ValueError(f"c must be > 0, got {c}")
-    return {"P": binomial_probability(n, p, lambda k: c * k - c * n * p >= t)}
+    return {"P": binomial_probability(n, p, lambda k: c * k - c * n * p >= t), "E": c * n * p}
 
 
 def bernoulli_sum_upper(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
@@ -140,17 +148,15 @@ def bernoulli_sum_upper(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
 # ------------------------------------------------------------------------------ small distributions
 
 
-def markov_three_point(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+def markov_two_point(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
     a = value_of(values, "a")
-    dist = three_point(values)
-    if any(z < 0 for z, _ in dist):
-        raise ValueError("the values z1, z2, z3 of Markov's model must be >= 0")
+    dist = two_point(values)
     return {"P": sum((w for z, w in dist if z >= a), Fraction(0)), "E": mean_of(dist)}
 
 
 def chebyshev_three_point(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
     a = value_of(values, "a")
-    dist = three_point(values)
+    dist = symmetric_three_point(values)
     mu = mean_of(dist)
     var = sum(((z - mu) ** 2 * w for z, w in dist), Fraction(0))
     tail = sum((w for z, w in dist if abs(z - mu) >= a), Fraction(0))
@@ -167,9 +173,6 @@ def union_equal_bounds(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
 
 # ------------------------------------------------------------------------------ the registry
 
-THREE_POINT_DOC = ("Z takes the value z1 with probability u, z2 with probability (1 - u)*v and "
-                   "z3 with probability (1 - u)*(1 - v).")
-
 MODELS: dict[str, Model] = {
     m.name: m
     for m in (
@@ -185,21 +188,22 @@ MODELS: dict[str, Model] = {
                              lambda mean, p, t: p - mean >= t),
         Model("bernoulli_sum_upper",
               "S = X_1 + ... + X_n with X_i i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, "
-              "b = 1); P is P[S - E[S] >= t], from the binomial distribution.",
+              "b = 1); P is P[S - E[S] >= t], from the binomial distribution, and E is E[S] = n*p.",
               BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), bernoulli_sum_upper),
         Model("bernoulli_sum_scaled_upper",
               "f = c*(X_1 + ... + X_n) with X_i i.i.d. Bernoulli(p): changing one input moves f by "
               "at most c (bounded differences). P is P[f - E[f] >= t], from the binomial "
-              "distribution.",
+              "distribution, and E is E[f] = c*n*p.",
               BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), bernoulli_sum_scaled_upper),
-        Model("markov_three_point",
-              THREE_POINT_DOC + " The values are >= 0. P is P[Z >= a] and E is E[Z].",
-              ("z1 in [0, 4]", "z2 in [0, 4]", "z3 in [0, 4]", "u in [0, 1]", "v in [0, 1]"),
-              {}, markov_three_point),
+        Model("markov_two_point",
+              "Z = z with probability u and 0 otherwise (z >= 0; for a given mean this family "
+              "makes P[Z >= a] as large as possible). P is P[Z >= a] and E is E[Z] = u*z.",
+              ("z in [0, 4]", "u in [0, 1]"), {}, markov_two_point),
         Model("chebyshev_three_point",
-              THREE_POINT_DOC + " P is P[|Z - E[Z]| >= a], E is E[Z] and Var is Var[Z].",
-              ("z1 in [-4, 4]", "z2 in [-4, 4]", "z3 in [-4, 4]", "u in [0, 1]", "v in [0, 1]"),
-              {}, chebyshev_three_point),
+              "Z = z with probability 1 - u, and 0 or 2*z with probability u/2 each (for a given "
+              "variance this family makes the tail as large as possible). P is "
+              "P[|Z - E[Z]| >= a], E is E[Z] = z and Var is Var[Z] = u*z^2.",
+              ("z in [-4, 4]", "u in [0, 1]"), {}, chebyshev_three_point),
         Model("union_equal_bounds",
               "k events, each of probability u*q <= q; their union has probability anywhere from "
               "the largest single probability u*q to min(1, k*u*q), chosen by w: P is "

@@ -159,8 +159,11 @@ def _model(thm: Theorem) -> Finding:
             if n not in fix]
     grids = [_candidates(domains.get(n, Domain()), model.limits.get(n)) for n in free]
     fixed = {n: Fraction(int(v.p), int(v.q)) for n, v in fix.items() if v.is_Rational}
+    # hypotheses about random quantities hold by the model's construction (models.py)
     hyps = list(ctx.hypotheses) + [Relation(a.value, op, b.value) for chain in thm.hypotheses
-                                   for a, op, b in chain.relations()]
+                                   for a, op, b in chain.relations()
+                                   if not (a.value.atoms(AppliedUndef)
+                                           or b.value.atoms(AppliedUndef))]
     tested = 0
     for combo in itertools.islice(itertools.product(*grids), MAX_MODEL_POINTS):
         point = dict(zip(free, combo, strict=True)) | fixed
@@ -191,15 +194,16 @@ def _model(thm: Theorem) -> Finding:
 
 
 def _fill(e: sp.Expr, values: dict[str, Fraction]) -> sp.Expr:
-    def value(t: sp.Expr) -> sp.Expr:
-        head = type(t).__name__
+    """Each outermost opaque term replaced by the model's exact value for its head."""
+    if is_opaque(e):
+        head = type(e).__name__
         if head not in values:
             raise KeyError(head)
         q = values[head]
         return sp.Rational(q.numerator, q.denominator)
-
-    out: sp.Expr = e.replace(is_opaque, value)
-    return out
+    if not e.args:
+        return e
+    return e.func(*(_fill(a, values) for a in e.args))
 
 
 def theorem_context_of(items: list[Declaration]) -> Context:

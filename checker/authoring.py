@@ -1,0 +1,136 @@
+"""Instructor commands: ``proofcheck validate``, ``new`` and ``show``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from checker.diagnostics import CheckerError, did_you_mean
+from checker.exercises import default_root, load_catalog, seed_for
+
+
+def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
+    from checker.library.theorems import default_library
+    from checker.validate import validate
+
+    root = args.path or default_root()
+    if not root.exists():
+        return f"proofcheck: error: {root} does not exist", 2
+    catalog = load_catalog(root)
+    lines = [d.format() for d in catalog.diagnostics]
+    if not catalog.exercises:
+        lines.append(f"proofcheck: no exercise.toml under {root}")
+        return "\n".join(lines), 2
+    lib = default_library()
+    failed = 0
+    killed = total = 0
+    for ex in catalog.exercises.values():
+        rep = validate(ex, lib, args.budget, mutants=not args.no_mutants)
+        failed += not rep.ok
+        killed += rep.killed
+        total += rep.mutants
+        mutants = f"; mutants rejected {rep.killed}/{rep.mutants}" if rep.mutants else ""
+        lines.append(f"{'ok  ' if rep.ok else 'FAIL'} {ex.id} ({ex.folder}){mutants}")
+        lines += [f"     problem: {p}" for p in rep.problems]
+        lines += [f"     note: {n}" for n in rep.notes]
+        if rep.survivors and rep.ok:
+            lines += [f"     surviving mutant: {s}" for s in rep.survivors]
+    n = len(catalog.exercises)
+    rate = f"; {killed}/{total} mutants rejected overall" if total else ""
+    lines.append(f"{n - failed} of {n} exercises valid{rate}")
+    code = 2 if catalog.diagnostics else (1 if failed else 0)
+    return "\n".join(lines), code
+
+
+TEMPLATE = '''id = "{id}"
+title = "TODO: a short title"
+topic = "{topic}"
+statement = """
+TODO: the problem in Markdown (a variant parameter n is written with braces around it).
+"""
+givens = ["x > 0"]
+goal = "x + 1/x >= 2"
+allowed = []
+solution = "solution.proof"
+points = {{ goal = 6, steps = 4 }}
+
+[[hint]]
+text = "TODO: a general hint."
+
+[[hint]]
+step = "(x - 1)^2/x"
+text = "TODO: a hint for the step that reaches this expression."
+
+[[sample]]
+file = "samples/right.proof"
+expect = "accepted"
+
+[[sample]]
+file = "samples/wrong.proof"
+expect = "rejected"
+line = 6
+verdict = "refuted"
+
+# [variants]
+# n = "{{100, 200, 500}}"
+'''
+
+SOLUTION = """exercise {id}
+given x > 0
+show x + 1/x >= 2
+  x + 1/x
+    = 2 + (x - 1)^2/x   by algebra
+    >= 2
+qed
+"""
+
+WRONG = """exercise {id}
+given x > 0
+show x + 1/x >= 2
+  x + 1/x
+    = 2 + (x - 1)^2/x   by algebra
+    >= 3
+    >= 2
+qed
+"""
+
+
+def cmd_new(args: argparse.Namespace) -> tuple[str, int]:
+    root: Path = args.dir or default_root()
+    folder = root / args.topic / args.id
+    if folder.exists():
+        return f"proofcheck: error: {folder} already exists", 2
+    if not args.id.replace("_", "").isalnum():
+        return "proofcheck: error: an exercise id is letters, digits and underscores", 2
+    (folder / "samples").mkdir(parents=True)
+    (folder / "exercise.toml").write_text(TEMPLATE.format(id=args.id, topic=args.topic))
+    (folder / "solution.proof").write_text(SOLUTION.format(id=args.id))
+    (folder / "samples" / "right.proof").write_text(SOLUTION.format(id=args.id))
+    (folder / "samples" / "wrong.proof").write_text(WRONG.format(id=args.id))
+    return (f"created {folder}/ with exercise.toml, solution.proof and two samples;\n"
+            f"edit them, then run: proofcheck validate {folder}"), 0
+
+
+def cmd_show(args: argparse.Namespace) -> tuple[str, int]:
+    catalog = load_catalog(args.exercises or default_root())
+    ex = catalog.exercises.get(args.id)
+    if ex is None:
+        return (f"proofcheck: no exercise named {args.id!r}"
+                + did_you_mean(args.id, list(catalog.exercises))), 2
+    seed = args.seed
+    if args.student is not None:
+        seed = seed_for(args.student, ex.id)
+    try:
+        values = ex.variant(seed)
+    except CheckerError as exc:
+        return "\n".join(d.format() for d in exc.diagnostics), 2
+    lines = [f"# {ex.title}", "", ex.render(seed).strip(), ""]
+    lines.append("Given: " + ", ".join(str(g) for g in ex.texts.get("givens", [])))
+    for d in ex.texts.get("definitions", []):
+        lines.append(f"Let: {d}")
+    lines.append(f"Show: {ex.texts['goal']}")
+    if values:
+        shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+        lines.append(f"Variant (seed {seed}): {shown}")
+    lines.append(f"Points: {ex.max_points:g}")
+    return "\n".join(lines), 0
