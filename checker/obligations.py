@@ -13,6 +13,7 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import sympy as sp
 
@@ -246,6 +247,25 @@ class Verdict:
     samples: int = 0
     time_s: float = 0.0
     notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        cx = self.counterexample
+        return {
+            "status": self.status.value, "engine": self.engine, "reason": self.reason,
+            "counterexample": None if cx is None else {
+                "values": [[n, str(q)] for n, q in cx.values], "lhs": cx.lhs, "rhs": cx.rhs},
+            "samples": self.samples, "time_s": self.time_s, "notes": list(self.notes),
+        }
+
+    @staticmethod
+    def from_json(doc: dict[str, Any]) -> Verdict:
+        cx = doc.get("counterexample")
+        counterexample = None if cx is None else Counterexample(
+            tuple((str(n), Fraction(q)) for n, q in cx["values"]), str(cx["lhs"]),
+            str(cx["rhs"]))
+        return Verdict(Status(doc["status"]), str(doc["engine"]), str(doc["reason"]),
+                       counterexample, int(doc["samples"]), float(doc["time_s"]),
+                       tuple(doc.get("notes", ())))
 
     @property
     def label(self) -> str:

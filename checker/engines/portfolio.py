@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Protocol
 
 import sympy as sp
 
@@ -20,6 +21,30 @@ from checker.obligations import Domain, Obligation, Status, Verdict
 
 DEFAULT_BUDGET_S = 2.0
 CROSS_CHECK_POINTS = 12
+
+
+class VerdictCache(Protocol):
+    """Where verdicts of identical obligations are kept across runs (see checker.grade)."""
+
+    def get(self, key: str) -> Verdict | None: ...
+
+    def put(self, key: str, verdict: Verdict) -> None: ...
+
+
+_cache: VerdictCache | None = None
+
+
+def set_cache(cache: VerdictCache | None) -> None:
+    """Use ``cache`` for every obligation checked from now on in this process (None: off)."""
+    global _cache
+    _cache = cache
+
+
+def cache_key(ob: Obligation, budget_s: float, mode: str) -> str:
+    """The obligation's canonical form with everything that can change its verdict."""
+    from checker import __version__
+
+    return f"{__version__}\n{mode}\n{budget_s:g}\n{ob.key()}"
 
 _TRANSCENDENTAL = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.atan, sp.asin, sp.acos, sp.sinh,
                    sp.cosh, sp.tanh, sp.erf, sp.erfc, Phi, PhiInv, Sigmoid, sp.factorial,
@@ -86,6 +111,24 @@ _SHARE = {"point": 1.0, "sympy": 0.3, "z3": 0.4, "intervals": 0.5, "search": 1.0
 
 def check(ob: Obligation, budget_s: float = DEFAULT_BUDGET_S, mode: str = "auto") -> Verdict:
     """The portfolio's verdict for one obligation. Never raises."""
+    if _cache is None:
+        return _check(ob, budget_s, mode)
+    key = cache_key(ob, budget_s, mode)
+    try:
+        cached = _cache.get(key)
+    except Exception:  # a broken cache costs speed, never a verdict
+        cached = None
+    if cached is not None:
+        return cached
+    verdict = _check(ob, budget_s, mode)
+    try:
+        _cache.put(key, verdict)
+    except Exception:
+        pass
+    return verdict
+
+
+def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     start = time.perf_counter()
     deadline = start + budget_s
     reasons: list[str] = []
