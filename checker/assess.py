@@ -68,7 +68,9 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     proved = sum(r.verdict.status is Status.PROVED for r in checked)
     blocking = [d for d in all_findings if d.severity == "error"]
     passed = goal.verdict.status is Status.PROVED and proved == len(checked) and not blocking
-    steps_share = ex.points_steps * (proved / len(checked) if checked else 0.0)
+    scored = [r for t, r in zip(tasks, results, strict=True) if t.kind in ("step", "fact")]
+    good = sum(r.verdict.status is Status.PROVED for r in scored)
+    steps_share = ex.points_steps * (good / len(scored) if scored else 0.0)
     score = round((ex.points_goal if passed else 0.0) + steps_share, 2)
     if passed:
         summary = f"passed: the goal of {ex.id} is proved"
@@ -94,7 +96,8 @@ def step_feedback(tasks: list[Task], results: list[StepResult],
         if res.verdict.status is Status.REFUTED and not task.side and \
                 res.verdict.counterexample is not None and res.verdict.reason.find(
                     "not defined") < 0:
-            tip = missing_assumption(task.obligation, checker.verdict)
+            cx = res.verdict.counterexample
+            tip = missing_assumption(task.obligation, checker.quick, dict(cx.values))
             if tip:
                 out.append((res.line, tip))
     return out

@@ -19,6 +19,7 @@ from checker.printing import show
 from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
 from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
 
+FEEDBACK_BUDGET_S = 0.4
 _ORDER = {Status.PROVED: 0, Status.PLAUSIBLE: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
 
 
@@ -152,6 +153,13 @@ class _Checker:
         key = mode + "\n" + ob.key()
         if key not in self.memo:
             self.memo[key] = portfolio.check(ob, self.budget_s, mode)
+        return self.memo[key]
+
+    def quick(self, ob: Obligation) -> Verdict:
+        """A verdict on a small budget (for feedback searches, not for grading)."""
+        key = "quick\n" + ob.key()
+        if key not in self.memo:
+            self.memo[key] = portfolio.check(ob, min(self.budget_s, FEEDBACK_BUDGET_S))
         return self.memo[key]
 
     def task(self, task: Task, done: list[StepResult], done_tasks: list[Task]) -> StepResult:

@@ -5,16 +5,19 @@ verdict.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from fractions import Fraction
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from checker.numeric import Undefined, holds_at
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
 
 Check = Callable[[Obligation], Verdict]
-MAX_CANDIDATES = 14
+MAX_CANDIDATES = 8
+FEEDBACK_TIME_S = 2.0  # for the whole search of one step
 
 
 def _domain_words(name: str, d: Domain) -> str:
@@ -55,27 +58,36 @@ def candidates(ob: Obligation, extra: list[Relation] | None = None) -> list[Rela
     return unique
 
 
-def missing_assumption(ob: Obligation, check: Check,
-                       extra: list[Relation] | None = None) -> str | None:
+def missing_assumption(ob: Obligation, check: Check, point: dict[str, Fraction],
+                       extra: list[Relation] | None = None,
+                       time_s: float = FEEDBACK_TIME_S) -> str | None:
     """'this step holds only if x >= 1; you assumed x > 0', or None.
 
-    Each candidate is added as a hypothesis; the first that makes the step proved (and is not
-    already implied) is named. Candidates that only make it plausible are named with that
-    caveat if nothing proves it.
+    Only candidates that the counterexample ``point`` violates can help, so the others are
+    dropped with one exact evaluation each. Each remaining candidate is added as a hypothesis;
+    the first that makes the step proved (and does not contradict what is assumed) is named.
+    One that only makes it plausible is named with that caveat if nothing proves it.
     """
+    deadline = time.perf_counter() + time_s
     plausible: Relation | None = None
     tried = 0
     for cand in candidates(ob, extra):
-        if tried >= MAX_CANDIDATES:
+        if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
             break
+        try:
+            if _is_integrality(cand):
+                if point.get(cand.rhs.name, Fraction(0)).denominator == 1:
+                    continue
+            elif holds_at(cand, point) is not False:
+                continue  # the counterexample satisfies it: it cannot rule the point out
+        except (Undefined, NotImplementedError):
+            continue
         if _is_integrality(cand):
             name = cand.rhs.name
             new = Obligation(ob.claim, tuple((n, Domain(dd.lo, dd.hi, dd.lo_open, dd.hi_open,
                                                         True) if n == name else dd)
                                              for n, dd in ob.domains), ob.hypotheses)
         else:
-            if check(Obligation(cand, ob.domains, ob.hypotheses)).status is Status.PROVED:
-                continue  # already implied: adding it changes nothing
             if check(Obligation(cand.negated(), ob.domains, ob.hypotheses)).status \
                     is Status.PROVED:
                 continue  # contradicts what is assumed: the step would hold vacuously

@@ -7,21 +7,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker.check import ClaimResult, FileResult, StepResult
-from checker.obligations import Status, Verdict
+from checker.obligations import Counterexample, Status, Verdict
 
 KIND_WORDS = {"definition": "let", "fact": "have", "goal": "show", "step": ""}
 
 
-def _verdict_lines(v: Verdict, indent: str = "    ") -> list[str]:
+def _verdict_lines(v: Verdict, indent: str = "    ",
+                   claim_names: frozenset[str] | None = None) -> list[str]:
     out: list[str] = []
     cx = v.counterexample
     if cx is not None:
-        values = cx.describe()
+        # the claim's own variables first; the others only make the assumptions hold
+        main = [(n, q) for n, q in cx.values if claim_names is None or n in claim_names]
+        rest = [(n, q) for n, q in cx.values if claim_names is not None and n not in claim_names]
+        values = Counterexample(tuple(main), cx.lhs, cx.rhs).describe()
+        if rest:
+            others = Counterexample(tuple(rest), "", "").describe()
+            values = f"{values} (with {others})" if values else f"with {others}"
         out.append(f"{indent}counterexample: {values}" if values else
                    f"{indent}the claim is false as stated:")
         out.append(f"{indent}  left side  = {cx.lhs}")
         out.append(f"{indent}  right side = {cx.rhs}")
-        if any(name.endswith("]") for name, _ in cx.values):
+        if any(name.endswith("]") for name, _ in main):
             out.append(f"{indent}  (terms like P[...] are unknowns the checker knows only through "
                        "cited theorems: these values fit everything cited, so the step does not "
                        "follow from it)")
@@ -36,7 +43,7 @@ def step_line(path: str, s: StepResult, show_parsed: bool = False) -> str:
     lines = [f"{head}  {what}  [{detail}]"]
     if show_parsed and s.shown:
         lines.insert(0, f"{path}:{s.line}: read as: {s.shown}")
-    lines += _verdict_lines(v)
+    lines += _verdict_lines(v, claim_names=s.claim.free_names if s.claim else None)
     return "\n".join(lines)
 
 
