@@ -3,7 +3,7 @@
 The public API (the command line is a thin layer over it)::
 
     from checker import check_file, check_claim
-    check_file("exercises/generalization/finite_class_agnostic.proof").exit_code
+    check_file("exercises/generalization/finite_class_agnostic/solution.proof").exit_code
     check_claim("exp(x) >= 1 + x", assume=["x in [-5, 5]"]).verdict.status
 """
 

@@ -12,4 +12,4 @@ EXERCISES = ROOT / "exercises"
 
 @pytest.fixture
 def agnostic() -> Path:
-    return EXERCISES / "generalization" / "finite_class_agnostic.proof"
+    return EXERCISES / "generalization" / "finite_class_agnostic" / "solution.proof"
