@@ -263,8 +263,13 @@ class Elaborator:
         word = "assume" if st.assume else "given"
         for rel in rels:
             claim = self.subst_rel(rel)
+            if not claim.free_names and claim.lhs == claim.rhs:
+                continue  # about a parameter the exercise fixes: nothing to check
+            text = f"{word} {claim}"
+            if isinstance(rel.lhs, sp.floor) and rel.op == "=" and rel.rhs.is_Symbol:
+                text = f"{word} {rel.rhs} integer"
             self.tasks.append(Task(
-                kind="assumption", span=item.span, text=f"{word} {claim}", op=rel.op,
+                kind="assumption", span=item.span, text=text, op=rel.op,
                 justification=Justification("none"), obligation=self.obligation(claim),
                 shown=str(claim)))
 

@@ -50,6 +50,8 @@ def step_line(path: str, s: StepResult, show_parsed: bool = False) -> str:
 def file_text(result: FileResult, show_parsed: bool = False) -> str:
     out = [d.format() for d in result.diagnostics]
     for s in sorted(result.steps, key=lambda s: (s.line, s.col, s.kind == "exercise")):
+        if s.kind == "assumption" and s.verdict.status is Status.PROVED and not show_parsed:
+            continue  # a given line that the exercise's givens imply: nothing to say
         out.append(step_line(result.path, s, show_parsed))
     for line, text in result.notes:
         out.append(f"{result.path}:{line}: note: {text}")
