@@ -29,13 +29,6 @@ def setting_for(ex: Exercise, seed: int | None) -> ExerciseSetting:
     return ExerciseSetting(ex.id, ex.givens, params, ex.definitions, ex.goal, ex.allowed)
 
 
-def _growth(task: Task) -> int:
-    ob = task.obligation
-    if ob is None:
-        return 0
-    return abs(int(sp.count_ops(ob.claim.lhs)) - int(sp.count_ops(ob.claim.rhs)))
-
-
 def _lets(ex: Exercise, seed: int | None) -> dict[sp.Symbol, sp.Expr]:
     """The exercise's parameters and definitions, as substitutions."""
     subs: dict[sp.Symbol, sp.Expr] = {sym(n): v for n, v in parameter_values(ex, seed).items()}
@@ -54,7 +47,7 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     for task, res in zip(tasks, results, strict=True):
         if (task.kind == "step" and task.justification.kind in ("none", "algebra")
                 and res.verdict.status is Status.PROVED):
-            growth = _growth(task)
+            growth = task.growth
             if growth > ex.max_step_growth:
                 all_findings.append(make("step-too-large", file=path, line=res.line,
                                          col=res.col, growth=growth, limit=ex.max_step_growth))
@@ -91,8 +84,8 @@ def step_feedback(tasks: list[Task], results: list[StepResult],
     for task, res in zip(tasks, results, strict=True):
         if task.kind not in ("step", "fact") or task.obligation is None:
             continue
-        for msg in fallacies(task.obligation.claim):
-            out.append((res.line, msg))
+        if res.verdict.status is not Status.PROVED:
+            out += [(res.line, msg) for msg in fallacies(task.obligation.claim)]
         if res.verdict.status is Status.REFUTED and not task.side and \
                 res.verdict.counterexample is not None and res.verdict.reason.find(
                     "not defined") < 0:

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.diagnostics import CheckerError, did_you_mean
-from checker.exercises import default_root, load_catalog, seed_for
+from checker.exercises import Exercise, default_root, load_catalog, seed_for
+
+if TYPE_CHECKING:
+    from checker.validate import Report
+
+
+def _validate_one(ex: Exercise, budget: float, mutants: bool) -> Report:
+    from checker.engines import portfolio
+    from checker.library.theorems import default_library
+    from checker.validate import validate
+
+    portfolio.set_cache(portfolio.MemoryCache())  # samples repeat the solution's obligations
+    return validate(ex, default_library(), budget, mutants=mutants)
 
 
 def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
     from checker.library.theorems import default_library
-    from checker.validate import validate
 
     root = args.path or default_root()
     if not root.exists():
@@ -22,10 +38,18 @@ def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
         lines.append(f"proofcheck: no exercise.toml under {root}")
         return "\n".join(lines), 2
     lib = default_library()
+    exercises = list(catalog.exercises.values())
+    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(exercises)))
+    work = partial(_validate_one, budget=args.budget, mutants=not args.no_mutants)
+    if jobs == 1:
+        reports = [work(ex) for ex in exercises]
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            reports = list(pool.map(work, exercises))
     failed = 0
     killed = total = 0
-    for ex in catalog.exercises.values():
-        rep = validate(ex, lib, args.budget, mutants=not args.no_mutants)
+    for ex, rep in zip(exercises, reports, strict=True):
         failed += not rep.ok
         killed += rep.killed
         total += rep.mutants

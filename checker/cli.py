@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("path", nargs="?", type=Path, metavar="PATH",
                    help="an exercise folder or a folder of exercises (default: exercises/)")
     v.add_argument("--no-mutants", action="store_true", help="skip the mutation test")
+    v.add_argument("--jobs", type=int, metavar="N", help="exercises checked at once "
+                   "(default: all cores)")
     v.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
 
     n = sub.add_parser("new", help="scaffold a new exercise")
@@ -53,6 +55,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int)
     s.add_argument("--student", help="derive the seed from a student id")
     s.add_argument("--exercises", type=Path, metavar="DIR")
+
+    g = sub.add_parser("grade", help="grade a class's submissions: scores, feedback, exports")
+    g.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
+                   help="one folder per student, or one student's files (Gradescope)")
+    g.add_argument("--exercises", type=Path, metavar="PATH",
+                   help="the assignment's exercises (default: the shipped exercises/)")
+    g.add_argument("--out", type=Path, required=True, metavar="RESULTS")
+    g.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
+    g.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
+    g.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="wall-clock and CPU limit per obligation (default: max(10, 5 x budget))")
+    g.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="address-space limit per worker process (default 2048)")
+    g.add_argument("--no-cache", action="store_true", help="check every obligation afresh")
+    g.add_argument("--cache", type=Path, metavar="FILE", help="default: RESULTS/cache.sqlite")
+    g.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster (pip install proofcheck[dask])")
 
     k = sub.add_parser("claim", help="prove or refute one claim")
     k.add_argument("claim")
@@ -124,6 +144,10 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         from checker import authoring
 
         return getattr(authoring, f"cmd_{args.command}")(args)  # type: ignore[no-any-return]
+    if args.command == "grade":
+        from checker.grade import cmd_grade
+
+        return cmd_grade(args)
     if args.command == "check":
         results = [check_file(f, budget_s=args.budget, exercises=args.exercises,
                               seed=args.seed, student=args.student, standalone=args.standalone)

@@ -59,6 +59,7 @@ class Task:
     shown: str = ""  # the fully parenthesized reading, for --show-parsed
     depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
     goal: tuple[sp.Expr, str, sp.Expr, sp.Expr, str, sp.Expr] | None = None
+    growth: int = 0  # how much the step changes its expression (for the step-size policy)
     # builds obligations in the task's context (for a goal reached through a stronger claim)
     context: Callable[[Relation], Obligation] | None = None
 
@@ -343,8 +344,8 @@ class Elaborator:
                                   f"on a name, e.g. `{target}, y > 0`")
                         return
                     mapping = {sym(subjects[0]): sym(target)}
-                left = opaque_symbols(lhs.value).xreplace(mapping)
-                right = opaque_symbols(rhs.value).xreplace(mapping)
+                left = self.subst(lhs.value.xreplace(mapping))
+                right = self.subst(rhs.value.xreplace(mapping))
                 bound = _bound(left, op, right)
                 if bound is not None:
                     name, dom = bound
@@ -410,7 +411,15 @@ class Elaborator:
                 f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
         return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
                     definedness=self.conditions([lhs, rhs]), side=side, preset=preset,
-                    shown=shown, depends_on=facts)
+                    shown=shown, depends_on=facts, growth=abs(self.size(lhs) - self.size(rhs)))
+
+    def size(self, e: Expr) -> int:
+        """Operations in an expression as written, counting those of the definitions it uses
+        (SymPy may simplify a substituted expression on construction, hiding a big leap)."""
+        total = int(sp.count_ops(e.value))
+        for name in self.let_names(e):
+            total += int(sp.count_ops(self.ctx.lets[sym(name)]))
+        return total
 
     def cited(self, just: Justification, targets: list[sp.Expr]) -> tuple[
             list[Relation], Verdict | None, list[Definedness]]:
@@ -420,6 +429,7 @@ class Elaborator:
             return [], None, []
         extra: list[Relation] = []
         side: list[Definedness] = []
+        pending: list[tuple[Relation, str]] = []
         for ref in just.refs:
             if ref.name in ("algebra", "numeric") and not ref.args:
                 continue  # `by h1, algebra`: the fact, then algebra
@@ -450,8 +460,11 @@ class Elaborator:
                 return extra, _citation(inst), side
             conclusion, hyps = inst
             extra += [self.subst_rel(r) for r in conclusion]
-            for rel, why in hyps:
-                side.append(Definedness(self.obligation(self.subst_rel(rel)), why))
+            pending += hyps
+        facts = [r for ref in just.refs if ref.name in self.ctx.facts
+                 for r in self.ctx.facts[ref.name]]
+        for rel, why in pending:  # a theorem's hypotheses may use the facts cited beside it
+            side.append(Definedness(self.obligation(self.subst_rel(rel), facts), why))
         return extra, None, side
 
     def subst_rel(self, r: Relation) -> Relation:

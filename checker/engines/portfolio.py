@@ -31,6 +31,19 @@ class VerdictCache(Protocol):
     def put(self, key: str, verdict: Verdict) -> None: ...
 
 
+class MemoryCache:
+    """A verdict cache for one process (validation re-checks many identical obligations)."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, Verdict] = {}
+
+    def get(self, key: str) -> Verdict | None:
+        return self.verdicts.get(key)
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        self.verdicts[key] = verdict
+
+
 _cache: VerdictCache | None = None
 
 

@@ -1,0 +1,331 @@
+"""The per-submission task, run inside a grading process: check one file, make its record.
+
+The process installs :class:`Hooks` as the portfolio's verdict cache. Through it every
+obligation (1) is looked up in the shared SQLite store, (2) marks the start and end of its
+phase for the parent's wall-clock watchdog and re-arms the CPU limit, and (3) in *isolated*
+mode runs in its own short-lived forked process, so that a crash, a hang or running out of
+memory costs only that obligation: its verdict becomes ``unknown (resource limit: ...)``.
+
+How (3) works without a hook in the portfolio: ``portfolio.check`` calls ``get(key)``, and on
+None computes the verdict and calls ``put(key, verdict)``. In isolated mode ``get`` forks:
+the child answers None, so the portfolio computes the verdict *in the child*, whose ``put``
+sends it through a pipe and exits at once; the parent's ``get`` returns what came through
+the pipe (or a resource-limit verdict when the child died or ran out of time). A child that
+leaves the portfolio any other way exits at the next hook or when ``grade_job`` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import select
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from checker.grade.cache import VerdictStore, digest
+from checker.grade.limits import (
+    EXIT_ESCAPED,
+    EXIT_MEMORY,
+    Limits,
+    arm_cpu,
+    describe_exit,
+    limit_verdict,
+    on_cpu_limit,
+)
+from checker.grade.submissions import Job
+from checker.obligations import Verdict
+
+RECORD_FORMAT = 1
+GRACE_S = 2.0  # the parent waits this much longer than a process's own limit
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a grading process needs (picklable, paths absolute)."""
+
+    exercises: str
+    budget_s: float = 2.0
+    limits: Limits = field(default_factory=Limits)
+    cache_path: str | None = None
+    collect_new: bool = False  # return newly computed verdicts with each record (Dask)
+    recycle_after: int = 200  # a worker process is replaced after this many submissions
+
+
+class Beat:
+    """Three shared doubles a grading process writes and its parent reads: when the current
+    phase started, its wall-clock limit, when the current submission started."""
+
+    _FMT = "ddd"
+
+    def __init__(self, mem: mmap.mmap | None = None) -> None:
+        self.mem = mem if mem is not None else mmap.mmap(-1, struct.calcsize(self._FMT))
+
+    def write(self, phase_start: float, limit_s: float, task_start: float) -> None:
+        struct.pack_into(self._FMT, self.mem, 0, phase_start, limit_s, task_start)
+
+    def read(self) -> tuple[float, float, float]:
+        start, limit, task = struct.unpack_from(self._FMT, self.mem, 0)
+        return float(start), float(limit), float(task)
+
+    def phase(self, limit_s: float) -> None:
+        _, _, task = self.read()
+        self.write(time.monotonic(), limit_s, task)
+
+
+class Hooks:
+    """The portfolio's verdict cache inside a grading process (see the module docstring)."""
+
+    def __init__(self, settings: Settings, beat: Beat | None = None) -> None:
+        self.settings = settings
+        self.limits = settings.limits
+        self.beat = beat if beat is not None else Beat()
+        self.store = VerdictStore(settings.cache_path) if settings.cache_path else None
+        self.poison: dict[str, Verdict] = {}
+        self.isolate = False
+        self.owner = os.getpid()
+        self._child_key: str | None = None
+        self._child_fd = -1
+        self.reset()
+
+    def reset(self) -> None:
+        self.calls = self.hits = self.computed = 0
+        self.limited: list[str] = []
+        self.new: list[tuple[str, str]] = []
+        self.phase_limit = self.limits.between_s
+
+    # -- phases: the parent's watchdog reads the beat; the CPU soft limit follows the phase
+    def begin(self, isolate: bool) -> None:
+        self.reset()
+        self.isolate = isolate
+        now = time.monotonic()
+        self.beat.write(now, self.limits.between_s, now)
+        arm_cpu(self.limits.between_s)
+
+    def _phase(self, limit_s: float, cpu: bool = True) -> None:
+        self.phase_limit = limit_s
+        self.beat.phase(limit_s)
+        if cpu:
+            arm_cpu(limit_s)
+
+    def _poison_key(self, key: str) -> str:
+        return f"limit:{self.limits.timeout_s:g}:{self.limits.memory_mb}\n{key}"
+
+    # -- the VerdictCache protocol
+    def get(self, key: str) -> Verdict | None:
+        if self._child_key is not None:  # an isolated child reached another obligation
+            os._exit(EXIT_ESCAPED)
+        self.calls += 1
+        poison = self._poison_key(key)
+        if poison in self.poison:
+            self.hits += 1
+            return self.poison[poison]
+        if self.store is not None:
+            text = self.store.get_json([key, poison])
+            if text is not None:
+                self.hits += 1
+                return Verdict.from_json(json.loads(text))
+        self.computed += 1
+        if self.isolate:
+            return self._isolated(key)
+        self._phase(self.limits.timeout_s)
+        return None
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        if self._child_key is not None:
+            self._child_send(key, verdict)
+        self._phase(self.limits.between_s)
+        self._keep(key, verdict)
+
+    def _keep(self, key: str, verdict: Verdict) -> None:
+        text = json.dumps(verdict.to_json(), sort_keys=True)
+        if self.store is not None:
+            self.store.put_json(digest(key), text)
+        if self.settings.collect_new:
+            self.new.append((digest(key), text))
+
+    # -- isolated mode: one forked process per obligation
+    def _isolated(self, key: str) -> Verdict | None:
+        timeout = self.limits.timeout_s
+        r, w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            self._phase(timeout)
+            return None  # checked here, unprotected: better than not at all
+        if pid == 0:
+            os.close(r)
+            self._child_key, self._child_fd = key, w
+            on_cpu_limit(exit_now=True)
+            arm_cpu(timeout)
+            return None  # the portfolio now computes the verdict in this child, then put()
+        os.close(w)
+        self._phase(timeout + GRACE_S, cpu=False)
+        data, status, timed_out = _wait_child(pid, r, timeout)
+        self._phase(self.limits.between_s)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and data:
+            try:
+                verdict = Verdict.from_json(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                pass
+            else:
+                self._keep(key, verdict)
+                return verdict
+        why = describe_exit(status, timed_out, self.limits, timeout)
+        verdict = limit_verdict(why)
+        self.limited.append(why)
+        poison = self._poison_key(key)
+        self.poison[poison] = verdict
+        self._keep(poison, verdict)
+        return verdict
+
+    def _child_send(self, key: str, verdict: Verdict) -> None:
+        code = EXIT_ESCAPED
+        try:
+            if key == self._child_key:
+                data = json.dumps(verdict.to_json()).encode()
+                while data:
+                    data = data[os.write(self._child_fd, data):]
+                code = 0
+        finally:
+            os._exit(code)
+
+
+def _wait_child(pid: int, fd: int, limit_s: float) -> tuple[bytes, int, bool]:
+    """Read the child's answer until EOF or ``limit_s`` (then kill it); its exit status."""
+    deadline = time.monotonic() + limit_s
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return b"".join(chunks), status, timed_out
+
+
+# ---------------------------------------------------------------------------- the task
+
+
+def grade_job(job: Job, settings: Settings, hooks: Hooks, isolate: bool) -> dict[str, Any]:
+    """Check one submission in this process; its record (JSON-ready)."""
+    from checker.check import check_file
+    from checker.report import file_text
+
+    hooks.begin(isolate)
+    owner = os.getpid()
+    start = time.monotonic()
+    result = None
+    try:
+        os.chdir(job.folder)  # so that feedback names the file as the student does
+        result = check_file(job.file, budget_s=settings.budget_s,
+                            exercises=Path(settings.exercises), student=job.student)
+        text = file_text(result)
+    finally:
+        if os.getpid() != owner:  # an isolated child that left the portfolio
+            out_of_memory = result is not None and any(
+                d.code == "internal-error" and "MemoryError" in d.message
+                for d in result.diagnostics)
+            os._exit(EXIT_MEMORY if out_of_memory else EXIT_ESCAPED)
+    doc = strip_times(result.to_json())
+    for shown, step in zip(doc["steps"], result.steps, strict=True):
+        shown["claim"] = _claim_text(step.claim)
+    codes = [d.code for d in result.diagnostics]
+    record: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "fingerprint": job.fingerprint,
+        "student": job.student,
+        "file": job.file,
+        "exercise": result.exercise,
+        "status": _status(result.assessment is not None, result.blocked, result.exercise,
+                          codes),
+        "assessment": doc["assessment"],
+        "text": text,
+        "result": doc,
+        "resource_limits": sorted(set(hooks.limited)),
+        "meta": meta(time.monotonic() - start, isolate, hooks),
+    }
+    if settings.collect_new:
+        record["new_verdicts"] = hooks.new
+    return record
+
+
+def _claim_text(claim: object) -> str | None:
+    """The checked relation as text (the summary groups failing steps by it)."""
+    if claim is None:
+        return None
+    try:
+        return str(claim)
+    except (ValueError, RecursionError):  # huge integers and very deep trees do not print
+        return None
+
+
+def _status(assessed: bool, blocked: bool, exercise: str | None, codes: list[str]) -> str:
+    if "internal-error" in codes:
+        return "internal-error"
+    if assessed:
+        return "graded"
+    if blocked:
+        return "blocked" if exercise else "unreadable"
+    if "unknown-exercise" in codes:
+        return "unknown-exercise"
+    return "no-exercise"
+
+
+def meta(elapsed: float, isolate: bool, hooks: Hooks | None) -> dict[str, Any]:
+    """What differs from run to run (timestamps, timings, cache use): kept apart."""
+    return {
+        "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "elapsed_s": round(elapsed, 3),
+        "isolated": isolate,
+        "obligations": hooks.calls if hooks else 0,
+        "computed": hooks.computed if hooks else 0,
+        "cache_hits": hooks.hits if hooks else 0,
+    }
+
+
+def failed_record(job: Job, why: str, isolated: bool, elapsed: float) -> dict[str, Any]:
+    """The record of a submission whose grading itself failed (even one step at a time)."""
+    text = (f"{job.file}: error: grading this file {why}, outside any single step that "
+            "could be set aside; it gets 0 points. Shorten or simplify the proof and "
+            "resubmit, or ask the course staff to grade it by hand.")
+    return {
+        "format": RECORD_FORMAT,
+        "fingerprint": job.fingerprint,
+        "student": job.student,
+        "file": job.file,
+        "exercise": job.header,
+        "status": "resource-limit",
+        "assessment": None,
+        "text": text,
+        "result": None,
+        "resource_limits": [why],
+        "meta": meta(elapsed, isolated, None),
+    }
+
+
+def strip_times(doc: Any) -> Any:
+    """The JSON without ``time_s`` fields (timings differ between runs)."""
+    if isinstance(doc, dict):
+        return {k: strip_times(v) for k, v in doc.items() if k != "time_s"}
+    if isinstance(doc, list):
+        return [strip_times(v) for v in doc]
+    return doc

@@ -1,0 +1,154 @@
+"""Exercises: every shipped exercise validates, variants are reproducible, and submissions are
+judged against the exercise (goal, extra assumptions, allowed theorems, step size, feedback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.check import check_proof
+from checker.cli import run
+from checker.engines import portfolio
+from checker.exercises import Exercise, load_catalog, load_exercise
+from checker.library.theorems import default_library
+from checker.syntax.parse import parse_text
+from checker.validate import validate
+
+from .conftest import EXERCISES
+
+CATALOG = load_catalog(EXERCISES)
+ALL = sorted(CATALOG.exercises.values(), key=lambda e: e.id)
+
+
+def test_problem_set_loads() -> None:
+    """At least 15 exercises load with no diagnostics, each with two or more wrong samples."""
+    assert [] == [d.format() for d in CATALOG.diagnostics]
+    assert len(ALL) >= 15
+    for ex in ALL:
+        assert sum(s.expect == "rejected" for s in ex.samples) >= 2, ex.id
+
+
+@pytest.mark.parametrize("ex", ALL, ids=lambda e: e.id)
+def test_exercise_validates(ex: Exercise) -> None:
+    """Solution proved at every seed, samples get their expected outcomes, goal not refuted."""
+    portfolio.set_cache(portfolio.MemoryCache())
+    try:
+        report = validate(ex, default_library(), mutants=False)
+    finally:
+        portfolio.set_cache(None)
+    assert [] == report.problems
+
+
+@pytest.mark.slow
+def test_validate_command_with_mutants() -> None:
+    """`proofcheck validate exercises/` passes, mutation test included (>= 90% per exercise)."""
+    out, code = run(["validate", str(EXERCISES)])
+    assert 0 == code, out
+
+
+def _check(ex: Exercise, text: str, seed: int | None = None):  # type: ignore[no-untyped-def]
+    proof, diags = parse_text(text, "sub.proof")
+    return check_proof(proof, diags, 1.0, default_library(), ex, seed)
+
+
+def _scaffold(tmp_path: Path) -> Exercise:
+    out, code = run(["new", "amgm", "--topic", "misc", "--dir", str(tmp_path)])
+    assert 0 == code, out
+    return load_exercise(tmp_path / "misc" / "amgm")
+
+
+def test_scaffold_validates(tmp_path: Path) -> None:
+    """`proofcheck new` scaffolds an exercise that validates as it stands."""
+    ex = _scaffold(tmp_path)
+    assert [] == validate(ex, default_library(), mutants=False).problems
+
+
+def test_stronger_claim_reaches_the_goal(tmp_path: Path) -> None:
+    """A chain that proves x + 1/x >= 2 via a stronger bound still meets the goal."""
+    ex = _scaffold(tmp_path)
+    text = ("exercise amgm\ngiven x > 0\nshow x + 1/x >= 2\n  x + 1/x\n"
+            "    = 2 + (x - 1)^2/x   by algebra\n    >= 2\nqed\n")
+    assert _check(ex, text).assessment.passed
+
+
+def test_correct_chain_of_another_claim_is_reported(tmp_path: Path) -> None:
+    """A correct chain that proves something else does not pass, and says what it proves."""
+    ex = _scaffold(tmp_path)
+    text = "exercise amgm\ngiven x > 0\nshow x + 1/x >= 1\n  x + 1/x\n    >= 1\nqed\n"
+    result = _check(ex, text)
+    assert not result.assessment.passed
+    goal = next(s for s in result.steps if s.kind == "exercise")
+    assert "which is not the goal" in goal.verdict.reason
+
+
+def test_extra_assumption_is_flagged(tmp_path: Path) -> None:
+    """Assuming more than the exercise gives (x >= 1) makes the submission fail at that line."""
+    ex = _scaffold(tmp_path)
+    text = ("exercise amgm\ngiven x > 0\nassume x >= 1\nshow x + 1/x >= 2\n  x + 1/x\n"
+            "    >= 2\nqed\n")
+    result = _check(ex, text)
+    assert not result.assessment.passed
+    extra = [s for s in result.steps if s.kind == "assumption" and s.line == 3]
+    assert ["refuted"] == [s.verdict.status.value for s in extra]
+
+
+def test_theorem_not_allowed_is_flagged(tmp_path: Path) -> None:
+    """The scaffold allows no theorems: citing one is a finding and the submission fails."""
+    ex = _scaffold(tmp_path)
+    text = ("exercise amgm\ngiven x > 0\nhave h: 2*sqrt(x*(1/x)) <= x + 1/x "
+            "by geom_mean_le_arith_mean_two\nshow x + 1/x >= 2\n  x + 1/x\n    >= 2\nqed\n")
+    result = _check(ex, text)
+    assert ["theorem-not-allowed"] == [d.code for d in result.assessment.findings]
+    assert not result.assessment.passed
+
+
+def test_step_too_large_is_flagged() -> None:
+    """One `by algebra` leap over the whole derivation is flagged against the policy."""
+    ex = CATALOG.exercises["finite_class_agnostic"]
+    text = ("exercise finite_class_agnostic\ngiven m >= 1 integer, H >= 1 integer, "
+            "delta in (0, 1)\nlet eps = sqrt(log(2*H/delta) / (2*m))\n"
+            "show 2*H*exp(-2*m*eps^2) = delta\n  2*H*exp(-2*m*eps^2)\n"
+            "    = delta   by algebra\nqed\n")
+    result = _check(ex, text)
+    assert "step-too-large" in [d.code for d in result.assessment.findings]
+
+
+def test_refuted_step_gets_a_missing_assumption_and_a_hint() -> None:
+    """A wrong sample gets feedback: the missing assumption search and the step's hint."""
+    ex = CATALOG.exercises["kl_gaussian_standard"]
+    sample = ex.folder / "samples" / "wrong_log_square.proof"
+    proof, diags = parse_text(sample.read_text(), str(sample))
+    result = check_proof(proof, diags, 1.0, default_library(), ex, None)
+    notes = [text for _, text in result.assessment.feedback]
+    assert any("holds only if s >= 1" in n for n in notes)
+    assert any(n.startswith("hint:") for n in notes)
+    assert result.assessment.hints
+
+
+def test_variants_are_reproducible_and_differ() -> None:
+    """The same seed gives the same variant; different seeds give different ones."""
+    with_params = [ex for ex in ALL if ex.parameters]
+    assert with_params
+    for ex in with_params:
+        assert ex.variant(7) == ex.variant(7)
+        assert len({tuple(sorted(ex.variant(s).items())) for s in range(20)}) > 1, ex.id
+        assert not [p.name for p in ex.parameters if "{" + p.name + "}" in ex.render(3)]
+
+
+def test_show_command_renders_a_variant() -> None:
+    """`proofcheck show ID --seed S` prints the statement with the variant's values."""
+    ex = next(ex for ex in ALL if ex.parameters)
+    out, code = run(["show", ex.id, "--seed", "5"])
+    assert 0 == code
+    assert ex.title in out
+    assert "Variant (seed 5)" in out
+
+
+def test_unknown_exercise_is_a_warning_and_checked_alone(tmp_path: Path) -> None:
+    """A header naming no exercise warns with a suggestion and checks the proof on its own."""
+    f = tmp_path / "typo.proof"
+    f.write_text("exercise finite_class_agnostik\ngiven x real\nhave h: x^2 >= 0\n")
+    out, code = run(["check", str(f)])
+    assert 0 == code
+    assert "no exercise named 'finite_class_agnostik'; did you mean 'finite_class_agnostic'" in out

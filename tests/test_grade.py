@@ -1,0 +1,448 @@
+"""Batch grading: isolation, cache, resume, exports, determinism (checker/grade).
+
+The exercise is the scaffold's (``proofcheck new demo``: x + 1/x >= 2) so these tests do not
+depend on the shipped set. Hostile files are in tests/data/grade/. Faults (crash, abort,
+hang, memory) are injected by monkeypatching the portfolio before the workers are forked,
+so the forked workers inherit them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checker.check import check_file
+from checker.cli import run
+from checker.engines import portfolio
+from checker.exercises import seed_for
+from checker.grade import Limits, Options, grade
+from checker.grade.cache import VerdictStore
+from checker.grade.limits import limit_memory
+from checker.grade.progress import Progress
+from checker.obligations import Obligation, Status, Verdict
+
+from .conftest import ROOT
+
+DATA = Path(__file__).parent / "data" / "grade"
+BUDGET = 1.0
+LIMITS = Limits(timeout_s=1.5, memory_mb=1536)
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+@pytest.fixture(scope="module")
+def exercises(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("exercises")
+    out, code = run(["new", "demo", "--dir", str(root)])
+    assert code == 0, out
+    return root
+
+
+def _texts(exercises: Path) -> dict[str, str]:
+    folder = exercises / "misc" / "demo"
+    return {"solution": (folder / "solution.proof").read_text(),
+            "right": (folder / "samples" / "right.proof").read_text(),
+            "wrong": (folder / "samples" / "wrong.proof").read_text()}
+
+
+def _write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content)
+    return root
+
+
+def _grade(sub: Path, out: Path, exercises: Path, **kw: Any) -> Any:
+    opts = Options(sub, out, exercises, jobs=kw.pop("jobs", 2), budget_s=BUDGET,
+                   limits=kw.pop("limits", LIMITS), progress=False, **kw)
+    return grade(opts)
+
+
+def _record(out: Path, student: str, file: str = "p1.proof") -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((out / "records" / student / f"{file}.json").read_text())
+    return doc
+
+
+def _feedback(out: Path, student: str) -> str:
+    return (out / "students" / student / "feedback.txt").read_text()
+
+
+def _step(record: dict[str, Any], line: int) -> dict[str, Any]:
+    return next(s for s in record["result"]["steps"] if s["line"] == line)
+
+
+# ------------------------------------------------------------------------ acceptance
+
+
+def test_hostile_batch_grades_everyone_else(tmp_path: Path, exercises: Path) -> None:
+    """Hostile files each get a clear error; every other submission is graded as alone."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {
+        "alice/p1.proof": t["solution"],
+        "bob/p1.proof": t["wrong"],
+        "carol/p1.proof": (DATA / "import_payload.proof").read_text(),
+        "dave/p1.proof": (DATA / "power_tower.proof").read_text(),
+        "erin/p1.proof": (DATA / "spinning_step.proof").read_text(),
+        "frank/p1.proof": "exercise demo\n" + "# padding\n" * 500_000,
+        "gina/p1.proof": b"\x7fELF\x02\x01\x01\x00\x00\xff\xfe binary junk \x00\x13",
+        "hank/p1.proof": "",
+        "ivan/p1.proof": (DATA / "wrong_exercise_id.proof").read_text(),
+    })
+    out = tmp_path / "out"
+    summary = _grade(sub, out, exercises)
+    assert (9, 9) == (summary.graded, summary.students)
+    for student in ("alice", "bob"):  # the same result as checking the file alone
+        alone = check_file(sub / student / "p1.proof", budget_s=BUDGET, exercises=exercises,
+                           student=student)
+        assert alone.assessment is not None
+        assert alone.assessment.to_json() == _record(out, student)["assessment"]
+    assert _record(out, "alice")["assessment"]["passed"] is True
+    expected = {
+        "carol": "[unexpected-character]",
+        "dave": "[exponent-too-large]",
+        "frank": "[file-too-large]",
+        "gina": "[not-text]",
+        "hank": "this file is empty",
+        "ivan": "[unknown-exercise]",
+    }
+    for student, needle in expected.items():
+        text = _feedback(out, student)
+        assert needle in text, text
+        assert "0/10 points" in text
+    assert not (sub / "carol" / "pwned").exists()
+    spin = _step(_record(out, "erin"), 4)
+    assert spin["verdict"] != "proved"
+    assert "resource limit" in spin["label"] or spin["verdict"] == "unknown"
+    erin = _record(out, "erin")
+    assert erin["status"] == "graded"  # the other steps were checked as usual
+    assert all(s["verdict"] == "proved" for s in erin["result"]["steps"]
+               if s["kind"] == "step")
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(
+        (out / "gradebook.csv").read_text()))}
+    assert "10" == rows["alice"]["demo"]
+    assert "" == rows["ivan"]["demo"]  # nothing handed in for demo
+
+
+def _faulty_check(original: Callable[..., Verdict]) -> Callable[..., Verdict]:
+    def check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
+        names = set(ob.names)
+        if "crashme" in names:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if "abortme" in names:  # what GMP does when memory runs out
+            os.abort()
+        if "hangme" in names:  # stuck without using CPU: only the wall clock catches it
+            time.sleep(600)
+        if "hogme" in names:  # 3 GB: fails only because of the 1 GB address-space limit
+            bytearray(3 * 1024**3)
+        return original(ob, budget_s, mode)
+    return check
+
+
+def test_crash_hang_and_memory_cost_only_that_step(tmp_path: Path, exercises: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that crashes, aborts, hangs or runs out of memory costs only that step."""
+    monkeypatch.setattr(portfolio, "_check", _faulty_check(portfolio._check))
+    solution = _texts(exercises)["solution"]
+    lines = solution.split("\n")
+
+    def with_fact(name: str) -> str:
+        return "\n".join([*lines[:2], f"have f: exp({name}) > 0", *lines[2:]])
+
+    sub = _write(tmp_path / "sub", {
+        "a/p1.proof": with_fact("crashme"), "b/p1.proof": with_fact("abortme"),
+        "c/p1.proof": with_fact("hangme"), "d/p1.proof": with_fact("hogme"),
+        "e/p1.proof": solution,
+    })
+    out = tmp_path / "out"
+    summary = _grade(sub, out, exercises,
+                     limits=Limits(timeout_s=1.5, memory_mb=1024))
+    assert summary.isolated >= 4
+    why = {"a": "crashed", "b": "ran out of memory", "c": "took longer than 1.5 s",
+           "d": "ran out of memory"}
+    for student, words in why.items():
+        rec = _record(out, student)
+        fact = _step(rec, 3)
+        assert "resource limit" in fact["label"] and words in fact["label"], fact["label"]
+        others = [s for s in rec["result"]["steps"] if s["kind"] == "step"]
+        assert others and all(s["verdict"] == "proved" for s in others)
+        assert "resource limit" in _feedback(out, student)
+    assert _record(out, "e")["assessment"]["passed"] is True
+
+
+def test_rlimit_as_turns_a_large_allocation_into_memory_error() -> None:
+    """limit_memory caps the address space: a 3 GB allocation fails in that process."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            limit_memory(1024)
+            bytearray(3 * 1024**3)
+        except MemoryError:
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
+
+
+def test_interrupted_run_resumes_without_regrading(tmp_path: Path, exercises: Path) -> None:
+    """Ctrl-C keeps what was finished; the rerun grades only the rest."""
+    t = _texts(exercises)
+    files: dict[str, str | bytes] = {f"s{i}/p1.proof": t["solution" if i % 2 else "wrong"]
+                                     for i in range(5)}
+    files["zz/p1.proof"] = (DATA / "spinning_step.proof").read_text()  # slow: graded last
+    sub = _write(tmp_path / "sub", files)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "checker", "grade", str(sub), "--exercises", str(exercises),
+           "--out", str(out), "--jobs", "1", "--budget", str(BUDGET), "--timeout", "20"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(list(out.glob("records/s*/*.json"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=30)
+    assert 130 == proc.returncode, stdout
+    assert "interrupted" in stdout
+    done = {p: p.stat().st_mtime_ns for p in out.glob("records/*/*.json")}
+    assert 5 == len(done)
+    summary = _grade(sub, out, exercises, limits=Limits(timeout_s=1.5, memory_mb=1536))
+    assert (5, 1) == (summary.skipped, summary.graded)
+    assert done == {p: p.stat().st_mtime_ns for p in done}
+    assert (out / "records" / "zz" / "p1.proof.json").exists()
+
+
+def test_rerun_skips_changed_files_regrade_and_force_regrades_all(tmp_path: Path,
+                                                                 exercises: Path) -> None:
+    """A rerun regrades only changed files; --force regrades everything."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"a/p1.proof": t["solution"], "b/p1.proof": t["wrong"]})
+    out = tmp_path / "out"
+    assert 2 == _grade(sub, out, exercises).graded
+    _write(sub, {"b/p1.proof": t["right"]})
+    again = _grade(sub, out, exercises)
+    assert (1, 1) == (again.skipped, again.graded)
+    assert _record(out, "b")["assessment"]["passed"] is True
+    assert 2 == _grade(sub, out, exercises, force=True).graded
+
+
+# ------------------------------------------------------------------------ determinism
+
+
+def _outputs(out: Path) -> dict[str, Any]:
+    """Every output file, without what may differ between runs (timings, cache, run log)."""
+    found: dict[str, Any] = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if not p.is_file() or rel.startswith("cache.sqlite") or rel == "run.json":
+            continue
+        if rel.startswith("records/"):
+            doc = json.loads(p.read_text())
+            doc.pop("meta")
+            found[rel] = doc
+        else:
+            found[rel] = p.read_text()
+    return found
+
+
+def test_two_runs_give_identical_results(tmp_path: Path, exercises: Path) -> None:
+    """Two runs (fresh cache, then warm cache) write identical outputs apart from timings."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {
+        "a/p1.proof": t["solution"], "b/p1.proof": t["wrong"], "c/p1.proof": t["right"],
+        "c/extra.proof": t["wrong"] + "\n# again\n", "d/p1.proof": "exercise nope\n",
+    })
+    first, second = tmp_path / "one", tmp_path / "two"
+    _grade(sub, first, exercises)
+    _grade(sub, second, exercises)
+    assert _outputs(first) == _outputs(second)
+    warm = _grade(sub, second, exercises, force=True)  # every verdict from the cache now
+    assert warm.computed == 0
+    assert _outputs(first) == _outputs(second)
+
+
+# ------------------------------------------------------------------------------ cache
+
+
+def test_identical_obligations_are_checked_once(tmp_path: Path, exercises: Path) -> None:
+    """A second student with the same proof is graded from the cache alone."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"a/p1.proof": t["wrong"], "b/p1.proof": t["wrong"] + "\n"})
+    out = tmp_path / "out"
+    summary = _grade(sub, out, exercises, jobs=1)
+    a, b = _record(out, "a")["meta"], _record(out, "b")["meta"]
+    assert a["computed"] > 0
+    assert (0, a["obligations"]) == (b["computed"], b["cache_hits"])
+    assert summary.cache_entries >= a["computed"]
+
+
+def test_no_cache_checks_everything_and_writes_no_cache(tmp_path: Path,
+                                                        exercises: Path) -> None:
+    """--no-cache: no SQLite file, no hits."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"a/p1.proof": t["wrong"], "b/p1.proof": t["wrong"]})
+    out = tmp_path / "out"
+    summary = _grade(sub, out, exercises, cache=False, jobs=1)
+    assert 0 == summary.cache_hits
+    assert not (out / "cache.sqlite").exists()
+
+
+def test_sqlite_store_with_concurrent_writers(tmp_path: Path) -> None:
+    """Two processes writing and reading one store lose nothing and never fail."""
+    path = tmp_path / "c.sqlite"
+    VerdictStore(path).init()
+    pids = []
+    for n in range(2):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                store = VerdictStore(path)
+                for i in range(300):
+                    store.put(f"k{i}", Verdict(Status.PROVED, f"w{n}", str(i)))
+                    assert store.get(f"k{i}") is not None
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    assert [0, 0] == [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in pids]
+    store = VerdictStore(path)
+    assert 300 == store.count()
+    first = store.get("k7")
+    assert first is not None and first.reason == "7"
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert "wal" == mode
+
+
+# ---------------------------------------------------------------------------- exports
+
+
+def _check_gradescope(doc: dict[str, Any]) -> None:
+    assert isinstance(doc["score"], float)
+    for test in doc["tests"]:
+        assert {"name", "score", "max_score", "output", "visibility"} <= set(test)
+        assert test["visibility"] in VISIBILITY
+        assert 0 <= test["score"] <= test["max_score"] or test["max_score"] == 0
+    assert doc["visibility"] in VISIBILITY and doc["stdout_visibility"] in VISIBILITY
+
+
+def test_exports_have_every_documented_field(tmp_path: Path, exercises: Path) -> None:
+    """Gradescope, PrairieLearn, CSV and summary outputs follow the documented formats."""
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"a/p1.proof": t["solution"], "b/p1.proof": t["wrong"],
+                                    "c/junk.proof": b"\x00\x01"})
+    out = tmp_path / "out"
+    _grade(sub, out, exercises)
+    for student in "abc":
+        folder = out / "students" / student
+        _check_gradescope(json.loads((folder / "gradescope.json").read_text()))
+        pl = json.loads((folder / "prairielearn.json").read_text())
+        assert isinstance(pl["gradable"], bool)
+        assert 0.0 <= pl["score"] <= 1.0 and isinstance(pl["message"], str)
+        for test in pl["tests"]:
+            assert {"name", "points", "max_points", "message", "output"} <= set(test)
+        if not pl["gradable"]:
+            assert pl["format_errors"]
+        fb = json.loads((folder / "feedback.json").read_text())
+        assert {"student", "score", "max_score", "exercises", "other_files"} <= set(fb)
+    assert 1.0 == json.loads((out / "students" / "a" / "prairielearn.json").read_text())["score"]
+    assert json.loads((out / "students" / "c" / "prairielearn.json").read_text())[
+        "gradable"] is False
+    b = json.loads((out / "students" / "b" / "feedback.json").read_text())
+    steps = b["exercises"][0]["submission"]["result"]["steps"]
+    assert any(s["verdict"] == "refuted" and s["counterexample"] for s in steps)
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert ["student", "demo", "total", "max_total"] == rows[0]
+    assert ["a", "10", "10", "10"] == rows[1]
+    summary = (out / "summary.md").read_text()
+    assert "## What the class got wrong" in summary and "| 1 |" in summary
+    assert "[ 90%, 100%]" in summary  # the histogram
+
+
+def test_gradescope_layout_writes_results_json(tmp_path: Path, exercises: Path) -> None:
+    """/autograder/submission + submission_metadata.json -> results/results.json."""
+    autograder = tmp_path / "autograder"
+    _write(autograder, {"submission/p1.proof": _texts(exercises)["wrong"]})
+    (autograder / "submission_metadata.json").write_text(json.dumps({
+        "id": 1, "users": [{"email": "ada@example.edu", "id": 7, "name": "Ada"}]}))
+    results = autograder / "results"
+    out, code = run(["grade", str(autograder / "submission"), "--exercises", str(exercises),
+                     "--out", str(results), "--jobs", "1", "--budget", str(BUDGET)])
+    assert 0 == code, out
+    doc = json.loads((results / "results.json").read_text())
+    _check_gradescope(doc)
+    assert 1 == len(doc["tests"]) and doc["tests"][0]["score"] < 10
+    rec = json.loads((results / "records" / "ada@example.edu" / "p1.proof.json").read_text())
+    assert seed_for("ada@example.edu", "demo") == rec["assessment"]["seed"]
+
+
+def test_usage_errors_exit_2(tmp_path: Path, exercises: Path) -> None:
+    """A missing submissions folder or an empty catalog is a usage error."""
+    _, code = run(["grade", str(tmp_path / "nothing"), "--exercises", str(exercises),
+                   "--out", str(tmp_path / "o")])
+    assert 2 == code
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "empty").mkdir()
+    out, code = run(["grade", str(tmp_path / "sub"), "--exercises", str(tmp_path / "empty"),
+                     "--out", str(tmp_path / "o")])
+    assert 2 == code and "no exercise.toml" in out
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
+    """A terminal gets one redrawn line with an ETA; a log gets one line per submission."""
+    tty, log = _Tty(), io.StringIO()
+    for stream in (tty, log):
+        p = Progress(3, stream, interval_s=0.0)
+        p.skip(1)
+        p.advance("a/p1.proof: demo 10/10")
+        p.advance("b/p1.proof: demo 3/10")
+        p.close()
+    assert "\r" in tty.getvalue() and "ETA" in tty.getvalue()
+    lines = log.getvalue().splitlines()
+    assert "[2/3 graded, ETA 0s] a/p1.proof: demo 10/10" == lines[1]
+    assert lines[2].startswith("[3/3 graded, elapsed")
+
+
+# ------------------------------------------------------------------------------- dask
+
+
+@pytest.mark.slow
+def test_dask_cluster_grades_like_local_workers(tmp_path: Path, exercises: Path) -> None:
+    """The same batch on a local Dask cluster gives the same results; its cache is merged."""
+    distributed = pytest.importorskip("distributed")
+    t = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"a/p1.proof": t["solution"], "b/p1.proof": t["wrong"],
+                                    "c/p1.proof": t["wrong"],
+                                    "d/p1.proof": (DATA / "import_payload.proof").read_text()})
+    local = tmp_path / "local"
+    _grade(sub, local, exercises)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        remote = tmp_path / "dask"
+        summary = _grade(sub, remote, exercises, scheduler=cluster.scheduler_address)
+    assert 4 == summary.graded
+    assert _outputs(local) == _outputs(remote)
+    assert VerdictStore(remote / "cache.sqlite").count() > 0
