@@ -8,6 +8,7 @@ Elaboration runs no engine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -82,6 +83,7 @@ class Context:
     hypotheses: list[Relation] = field(default_factory=list)
     lets: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     let_shown: dict[str, str] = field(default_factory=dict)
+    let_text: dict[str, str] = field(default_factory=dict)
     let_conditions: dict[str, list[Relation]] = field(default_factory=dict)
     facts: dict[str, list[Relation]] = field(default_factory=dict)
     fact_tasks: dict[str, list[int]] = field(default_factory=dict)
@@ -250,6 +252,7 @@ class Elaborator:
             self.ctx.let_conditions[name] = [d.obligation.claim for d in defined]
             self.ctx.lets[sym(name)] = self.subst(expr.value)
             self.ctx.let_shown[name] = expr.shown
+            self.ctx.let_text[name] = expr.text
 
     def assumption(self, item: Declaration, st: Given) -> None:
         """A submission's own given/assume line must follow from the exercise's givens."""
@@ -389,6 +392,7 @@ class Elaborator:
             h for n in sorted(self.let_names(st.expr)) for h in self.ctx.let_conditions.get(n, [])]
         self.ctx.lets[name] = value
         self.ctx.let_shown[st.name] = st.expr.shown
+        self.ctx.let_text[st.name] = st.expr.text
         self.tasks.append(Task(
             kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op=":=",
             justification=Justification("none"), obligation=None, definedness=defined,
@@ -414,11 +418,13 @@ class Elaborator:
                     shown=shown, depends_on=facts, growth=abs(self.size(lhs) - self.size(rhs)))
 
     def size(self, e: Expr) -> int:
-        """Operations in an expression as written, counting those of the definitions it uses
-        (SymPy may simplify a substituted expression on construction, hiding a big leap)."""
-        total = int(sp.count_ops(e.value))
+        """Operations in an expression as written, counting those of the definitions it uses.
+
+        Counted on the text: SymPy simplifies on construction (exp(-log(u)) is 1/u at once),
+        which would hide exactly the leaps the step-size policy is about."""
+        total = _ops(e.text)
         for name in self.let_names(e):
-            total += int(sp.count_ops(self.ctx.lets[sym(name)]))
+            total += _ops(self.ctx.let_text.get(name, ""))
         return total
 
     def cited(self, just: Justification, targets: list[sp.Expr]) -> tuple[
@@ -536,6 +542,14 @@ class Elaborator:
         if not st.closed:
             task.preset = Verdict(Status.UNKNOWN, "goal", "the show block has no qed")
         self.tasks.append(task)
+
+
+_OPERATION = re.compile(r"\*\*|[-+*/^|]|[A-Za-z_][A-Za-z0-9_]*(?=\s*[(\[])")
+
+
+def _ops(text: str) -> int:
+    """How many operations (operators and function calls) a written expression has."""
+    return len(_OPERATION.findall(text))
 
 
 def _compose(ops: list[str]) -> str | None:

@@ -97,6 +97,10 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
             rep.problems.append(f"the reference solution does not pass at seed {seed}: "
                                 f"{why}{where}")
             break
+        big = [d for d in r.assessment.findings if d.code == "step-too-large"]
+        if big and seed is None:
+            rep.problems.append(f"the reference solution's line {big[0].line} is larger than "
+                                "the exercise's step-size policy allows")
     # samples
     wrong = 0
     for sample in ex.samples:

@@ -102,6 +102,7 @@ class DaskExecutor:
         try:
             for future in as_completed(futures):
                 job, record = future.result()
+                self.crashes += bool(record.get("meta", {}).get("isolated"))
                 new = record.pop("new_verdicts", [])
                 if store is not None and new:
                     store.put_many([(str(d), str(v)) for d, v in new])
