@@ -9,9 +9,36 @@ The public API (the command line is a thin layer over it)::
 
 __version__ = "0.1.0"
 
-from checker.check import ClaimResult, FileResult, StepResult, check_claim, check_file, check_text
+from typing import TYPE_CHECKING, Any
+
 from checker.diagnostics import CheckerError, Diagnostic, ParseError
-from checker.obligations import Counterexample, Status, Verdict
+
+if TYPE_CHECKING:
+    from checker.check import (
+        ClaimResult,
+        FileResult,
+        StepResult,
+        check_claim,
+        check_file,
+        check_text,
+    )
+    from checker.obligations import Counterexample, Status, Verdict
+
+_LAZY = {
+    "ClaimResult": "checker.check", "FileResult": "checker.check", "StepResult": "checker.check",
+    "check_claim": "checker.check", "check_file": "checker.check", "check_text": "checker.check",
+    "Counterexample": "checker.obligations", "Status": "checker.obligations",
+    "Verdict": "checker.obligations",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the engines only when they are used (``proofcheck --version`` stays instant)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'checker' has no attribute {name!r}")
 
 __all__ = [
     "CheckerError",

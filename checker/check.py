@@ -264,6 +264,8 @@ def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
             return Verdict(Status.REFUTED, d.engine,
                            f"a theorem is used outside its hypotheses: {why} fails",
                            d.counterexample, d.samples, main.time_s + d.time_s)
+    if main.status is Status.REFUTED:
+        return main  # a point where both sides are defined and the relation fails says most
     for why, d in defs:
         if d.status is Status.REFUTED:
             return Verdict(Status.REFUTED, d.engine, f"not defined everywhere: {why} fails",
