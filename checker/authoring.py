@@ -27,8 +27,6 @@ def _validate_one(ex: Exercise, budget: float, mutants: bool) -> Report:
 
 
 def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
-    from checker.library.theorems import default_library
-
     root = args.path or default_root()
     if not root.exists():
         return f"proofcheck: error: {root} does not exist", 2
@@ -37,7 +35,6 @@ def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
     if not catalog.exercises:
         lines.append(f"proofcheck: no exercise.toml under {root}")
         return "\n".join(lines), 2
-    lib = default_library()
     exercises = list(catalog.exercises.values())
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(exercises)))
     work = partial(_validate_one, budget=args.budget, mutants=not args.no_mutants)

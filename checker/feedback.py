@@ -46,7 +46,8 @@ def candidates(ob: Obligation, extra: list[Relation] | None = None) -> list[Rela
                 out += [Relation(sym(a), ">=", sym(b)), Relation(sym(b), ">=", sym(a))]
     for side in (ob.claim.lhs, ob.claim.rhs):
         for p in side.atoms(sp.Pow):
-            if p.exp.is_negative and p.base.free_symbols:
+            if p.exp.is_negative and p.base.free_symbols and {
+                    s.name for s in p.base.free_symbols} <= set(names):
                 out.append(Relation(p.base, "!=", zero))
     seen: set[str] = set()
     unique = []

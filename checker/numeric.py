@@ -237,6 +237,8 @@ def ball(
 
 def _ball(e: Any, env: Mapping[str, arb], defined: bool) -> arb:
     if e.is_Symbol:
+        if e.name not in env:
+            raise NotImplementedError(f"no value for {e.name}")
         return env[e.name]
     if e.is_Rational:
         return to_arb(e)

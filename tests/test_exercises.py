@@ -23,7 +23,7 @@ ALL = sorted(CATALOG.exercises.values(), key=lambda e: e.id)
 
 def test_problem_set_loads() -> None:
     """At least 15 exercises load with no diagnostics, each with two or more wrong samples."""
-    assert [] == [d.format() for d in CATALOG.diagnostics]
+    assert [d.format() for d in CATALOG.diagnostics] == []
     assert len(ALL) >= 15
     for ex in ALL:
         assert sum(s.expect == "rejected" for s in ex.samples) >= 2, ex.id
@@ -37,14 +37,14 @@ def test_exercise_validates(ex: Exercise) -> None:
         report = validate(ex, default_library(), mutants=False)
     finally:
         portfolio.set_cache(None)
-    assert [] == report.problems
+    assert report.problems == []
 
 
 @pytest.mark.slow
 def test_validate_command_with_mutants() -> None:
     """`proofcheck validate exercises/` passes, mutation test included (>= 90% per exercise)."""
     out, code = run(["validate", str(EXERCISES)])
-    assert 0 == code, out
+    assert code == 0, out
 
 
 def _check(ex: Exercise, text: str, seed: int | None = None):  # type: ignore[no-untyped-def]
@@ -54,14 +54,14 @@ def _check(ex: Exercise, text: str, seed: int | None = None):  # type: ignore[no
 
 def _scaffold(tmp_path: Path) -> Exercise:
     out, code = run(["new", "amgm", "--topic", "misc", "--dir", str(tmp_path)])
-    assert 0 == code, out
+    assert code == 0, out
     return load_exercise(tmp_path / "misc" / "amgm")
 
 
 def test_scaffold_validates(tmp_path: Path) -> None:
     """`proofcheck new` scaffolds an exercise that validates as it stands."""
     ex = _scaffold(tmp_path)
-    assert [] == validate(ex, default_library(), mutants=False).problems
+    assert validate(ex, default_library(), mutants=False).problems == []
 
 
 def test_stronger_claim_reaches_the_goal(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_extra_assumption_is_flagged(tmp_path: Path) -> None:
     result = _check(ex, text)
     assert not result.assessment.passed
     extra = [s for s in result.steps if s.kind == "assumption" and s.line == 3]
-    assert ["refuted"] == [s.verdict.status.value for s in extra]
+    assert [s.verdict.status.value for s in extra] == ["refuted"]
 
 
 def test_theorem_not_allowed_is_flagged(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_theorem_not_allowed_is_flagged(tmp_path: Path) -> None:
     text = ("exercise amgm\ngiven x > 0\nhave h: 2*sqrt(x*(1/x)) <= x + 1/x "
             "by geom_mean_le_arith_mean_two\nshow x + 1/x >= 2\n  x + 1/x\n    >= 2\nqed\n")
     result = _check(ex, text)
-    assert ["theorem-not-allowed"] == [d.code for d in result.assessment.findings]
+    assert [d.code for d in result.assessment.findings] == ["theorem-not-allowed"]
     assert not result.assessment.passed
 
 
@@ -140,7 +140,7 @@ def test_show_command_renders_a_variant() -> None:
     """`proofcheck show ID --seed S` prints the statement with the variant's values."""
     ex = next(ex for ex in ALL if ex.parameters)
     out, code = run(["show", ex.id, "--seed", "5"])
-    assert 0 == code
+    assert code == 0
     assert ex.title in out
     assert "Variant (seed 5)" in out
 
@@ -150,5 +150,5 @@ def test_unknown_exercise_is_a_warning_and_checked_alone(tmp_path: Path) -> None
     f = tmp_path / "typo.proof"
     f.write_text("exercise finite_class_agnostik\ngiven x real\nhave h: x^2 >= 0\n")
     out, code = run(["check", str(f)])
-    assert 0 == code
+    assert code == 0
     assert "no exercise named 'finite_class_agnostik'; did you mean 'finite_class_agnostic'" in out

@@ -7,6 +7,7 @@ With no definite answer, the search's PLAUSIBLE, else UNKNOWN with every engine'
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable
@@ -134,10 +135,8 @@ def check(ob: Obligation, budget_s: float = DEFAULT_BUDGET_S, mode: str = "auto"
     if cached is not None:
         return cached
     verdict = _check(ob, budget_s, mode)
-    try:
+    with contextlib.suppress(Exception):  # a cache that cannot store costs only speed
         _cache.put(key, verdict)
-    except Exception:
-        pass
     return verdict
 
 
