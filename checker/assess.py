@@ -85,7 +85,7 @@ def step_feedback(tasks: list[Task], results: list[StepResult],
         if task.kind not in ("step", "fact") or task.obligation is None:
             continue
         if res.verdict.status is not Status.PROVED:
-            out += [(res.line, msg) for msg in fallacies(task.obligation.claim)]
+            out += [(res.line, msg) for msg in fallacies(task.raw or task.obligation.claim)]
         if res.verdict.status is Status.REFUTED and not task.side and \
                 res.verdict.counterexample is not None and res.verdict.reason.find(
                     "not defined") < 0:
@@ -109,6 +109,6 @@ def _step_hint(ex: Exercise, task: Task, checker: _Checker,
         if hint.step is None:
             continue
         target = hint.step.value.xreplace(lets)
-        if checker.same(claim.rhs, target) or checker.same(claim.lhs, target):
+        if checker.same(claim.rhs, target):  # the expression the step arrives at
             return hint.text
     return None

@@ -152,6 +152,7 @@ def cmd_show(args: argparse.Namespace) -> tuple[str, int]:
     lines.append(f"Show: {ex.texts['goal']}")
     if values:
         shown = ", ".join(f"{k} = {v}" for k, v in values.items())
-        lines.append(f"Variant (seed {seed}): {shown}")
+        which = f"seed {seed}" if seed is not None else "the default variant; pass --seed"
+        lines.append(f"Variant ({which}): {shown}")
     lines.append(f"Points: {ex.max_points:g}")
     return "\n".join(lines), 0

@@ -61,6 +61,7 @@ class Task:
     depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
     goal: tuple[sp.Expr, str, sp.Expr, sp.Expr, str, sp.Expr] | None = None
     growth: int = 0  # how much the step changes its expression (for the step-size policy)
+    raw: Relation | None = None  # the claim with opaque terms kept (for fallacy detectors)
     # builds obligations in the task's context (for a goal reached through a stronger claim)
     context: Callable[[Relation], Obligation] | None = None
 
@@ -415,7 +416,8 @@ class Elaborator:
                 f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
         return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
                     definedness=self.conditions([lhs, rhs]), side=side, preset=preset,
-                    shown=shown, depends_on=facts, growth=abs(self.size(lhs) - self.size(rhs)))
+                    shown=shown, depends_on=facts, growth=abs(self.size(lhs) - self.size(rhs)),
+                    raw=Relation(raw[0], op, raw[1]))
 
     def size(self, e: Expr) -> int:
         """Operations in an expression as written, counting those of the definitions it uses.

@@ -32,13 +32,13 @@ def candidates(ob: Obligation, extra: list[Relation] | None = None) -> list[Rela
     (an exercise's givens)."""
     out: list[Relation] = list(extra or [])
     zero, one = sp.Integer(0), sp.Integer(1)
-    names = [n for n in ob.names if not n.endswith("]")]
+    names = [n for n in sorted(ob.claim.free_names) if not n.endswith("]")]
     for n in names:
         x = sym(n)
         d = ob.domain(n)
         out += [Relation(x, ">=", zero), Relation(x, ">", zero), Relation(x, ">=", one),
                 Relation(x, "<", one), Relation(x, "<=", one), Relation(x, "<", zero)]
-        if not d.integer:
+        if not d.integer and not Domain(d.lo, d.hi, d.lo_open, d.hi_open, True).is_empty:
             out.append(Relation(sp.floor(x), "=", x))
     for a in names:
         for b in names:

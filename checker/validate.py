@@ -128,6 +128,9 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
                                     f"{sample.line}, but is {fail[1]}")
     if wrong < 2:
         rep.notes.append(f"only {wrong} wrong sample(s); two or more catch more mistakes")
+    if _one_step_passes(ex, budget_s, lib):
+        rep.notes.append("the goal alone, `show GOAL by algebra`, passes: a one-step submission "
+                         "gets full marks (lower policy.max_step_growth, or ask for steps)")
     # the goal is not refuted numerically
     goal_check = _goal_refuted(ex, budget_s, lib)
     if goal_check:
@@ -135,6 +138,20 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
     if mutants and ex.solution.exists() and not rep.problems:
         _mutation_test(ex, lib, budget_s, rep)
     return rep
+
+
+def _one_step_passes(ex: Exercise, budget_s: float, lib: Library | None) -> bool:
+    a, op, b = ex.goal.relations()[0]
+    givens = ", ".join(str(g) for g in ex.texts.get("givens", []))
+    lets = "".join(f"let {d}\n" for d in ex.texts.get("definitions", []))
+    text = (f"exercise {ex.id}\ngiven {givens}\n{lets}show {a.text} {op} {b.text}\n"
+            f"  {a.text}\n    {op} {b.text}   by algebra\nqed\n")
+    proof, diags = parse_text(text, f"{ex.id}:one-step")
+    if any(d.blocking for d in diags):
+        return False
+    r = check_proof(proof, diags, budget_s, lib, ex, None)
+    return r.assessment is not None and r.assessment.passed and not any(
+        d.code == "step-too-large" for d in r.assessment.findings)
 
 
 def _goal_refuted(ex: Exercise, budget_s: float, lib: Library | None) -> str | None:
@@ -190,7 +207,7 @@ def mutants_of(path: Path) -> list[tuple[str, str]]:
         for m in re.finditer(r"(?<![\w.])(\d+)(?![\w.])", src):
             k = int(m.group(1))
             new_src = src[: m.start()] + str(k + 1) + src[m.end():]
-            edit(line_no, src, new_src, f"{k} -> {k + 1}", "constant")
+            edit(line_no, src, new_src, f"{k} -> {k + 1} in {new_src[:40]}", "constant")
         if op in FLIPS:
             line = lines[line_no - 1]
             stripped = line.lstrip()

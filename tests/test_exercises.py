@@ -122,8 +122,22 @@ def test_refuted_step_gets_a_missing_assumption_and_a_hint() -> None:
     result = check_proof(proof, diags, 1.0, default_library(), ex, None)
     notes = [text for _, text in result.assessment.feedback]
     assert any("holds only if s >= 1" in n for n in notes)
-    assert any(n.startswith("hint:") for n in notes)
     assert result.assessment.hints
+
+
+def test_step_hint_attaches_to_the_expression_a_failing_step_arrives_at() -> None:
+    """A refuted step that arrives at a hinted expression shows that step's hint."""
+    ex = CATALOG.exercises["finite_class_agnostic"]
+    text = ("exercise finite_class_agnostic\ngiven m >= 1 integer, H >= 1 integer, "
+            "delta in (0, 1)\nlet eps = sqrt(log(2*H/delta) / (2*m))\n"
+            "show 2*H*exp(-2*m*eps^2) = delta\n  2*H*exp(-2*m*eps^2)\n"
+            "    = 2*H*exp(-2*log(2*H/delta))   by algebra\n"
+            "    = 2*H*exp(-log(2*H/delta))     by algebra\n"
+            "    = delta                         by algebra\nqed\n")
+    result = _check(ex, text)
+    hints = [(line, t) for line, t in result.assessment.feedback if t.startswith("hint:")]
+    assert [(7, "hint: 2*m*eps^2 = 2*m*log(2*H/delta)/(2*m) = log(2*H/delta): the exponent "
+             "is a logarithm.")] == hints
 
 
 def test_variants_are_reproducible_and_differ() -> None:
