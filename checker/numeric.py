@@ -85,6 +85,21 @@ def _exact(e: sp.Expr, pt: Mapping[str, Fraction]) -> Fraction:
     raise NotExact(type(e).__name__)
 
 
+def simplest_between(a: Fraction, b: Fraction) -> Fraction:
+    """The rational with the smallest denominator (then numerator) in [a, b], a <= b: the
+    point a counterexample is best shown at (continued fractions, Stern-Brocot)."""
+    if a <= 0 <= b:
+        return Fraction(0)
+    if b < 0:
+        return -simplest_between(-b, -a)
+    n = math.floor(a)
+    if n == a:
+        return a
+    if n + 1 <= b:
+        return Fraction(n + 1)
+    return n + 1 / simplest_between(1 / (b - n), 1 / (a - n))
+
+
 # ------------------------------------------------------------------------------- Arb balls
 
 

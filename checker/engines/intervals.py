@@ -51,7 +51,15 @@ import sympy as sp
 from flint import arb, ctx
 
 from checker.functions import Phi, PhiInv, Sigmoid
-from checker.numeric import Undefined, ball, exact, holds_at, to_arb, verify_counterexample
+from checker.numeric import (
+    Undefined,
+    ball,
+    exact,
+    holds_at,
+    simplest_between,
+    to_arb,
+    verify_counterexample,
+)
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
 
 ENGINE = "intervals"
@@ -562,20 +570,6 @@ def _with(key: tuple[int, ...], i: int, times: int = 1) -> tuple[int, ...]:
 # ---------------------------------------------------------------------------- simple rationals
 
 
-def _simplest(a: Fraction, b: Fraction) -> Fraction:
-    """The rational with the smallest denominator (then numerator) in [a, b]."""
-    if a <= 0 <= b:
-        return Fraction(0)
-    if b < 0:
-        return -_simplest(-b, -a)
-    n = math.floor(a)
-    if a == n:
-        return a
-    if n + 1 <= b:
-        return Fraction(n + 1)
-    return n + 1 / _simplest(1 / (b - n), 1 / (a - n))
-
-
 def _pick(lo: Fraction, hi: Fraction, integer: bool) -> Fraction:
     """A simple interior point to split at and try: 0, 1, -1, else the middle third's simplest."""
     if lo == hi:
@@ -584,12 +578,12 @@ def _pick(lo: Fraction, hi: Fraction, integer: bool) -> Fraction:
     if integer:
         first, last = math.ceil(lo + third), math.floor(hi - third)
         if first <= last:
-            return _simplest(Fraction(first), Fraction(last))
+            return simplest_between(Fraction(first), Fraction(last))
         return Fraction(math.floor((lo + hi) / 2))
     for p in (0, 1, -1):
         if lo < p < hi:
             return Fraction(p)
-    return _simplest(lo + third, hi - third)
+    return simplest_between(lo + third, hi - third)
 
 
 def _simplest_in(d: Domain) -> Fraction | None:
@@ -603,9 +597,9 @@ def _simplest_in(d: Domain) -> Fraction | None:
     elif hi is None:
         c = Fraction(math.ceil(lo) + 1 if lo >= 0 else 0)
     else:
-        c = _simplest(lo, hi)
+        c = simplest_between(lo, hi)
         if not d.contains(c) and lo < hi:
-            c = _simplest(lo + (hi - lo) / 4, hi - (hi - lo) / 4)
+            c = simplest_between(lo + (hi - lo) / 4, hi - (hi - lo) / 4)
     if d.integer and c.denominator != 1:
         c = Fraction(math.ceil(c))
     return c if d.contains(c) else None
@@ -1177,7 +1171,8 @@ class _Search:
         queue: deque[tuple[Box, tuple[int, ...]]] = deque([(self.start, everything)])
         stuck: list[Box] = []
         try:
-            corner = tuple((_simplest(lo, hi), _simplest(lo, hi)) for lo, hi in self.start)
+            corner = tuple((simplest_between(lo, hi), simplest_between(lo, hi))
+                           for lo, hi in self.start)
             cex = self._try_point(corner)
             if cex is not None:
                 return _Outcome(Status.REFUTED, counterexample=cex, boxes=0)

@@ -43,6 +43,7 @@ from checker.numeric import (
     Undefined,
     ball,
     holds_at,
+    simplest_between,
     to_arb,
     verify_counterexample,
 )
@@ -697,20 +698,6 @@ def _simpler_values(dom: Domain, value: Fraction, wide: bool) -> list[Fraction]:
                     cands.add(simplest_between(a, b))
     key = simplicity(value)
     return sorted((c for c in cands if simplicity(c) < key and dom.contains(c)), key=simplicity)
-
-
-def simplest_between(a: Fraction, b: Fraction) -> Fraction:
-    """The rational with the smallest denominator (then numerator) in [a, b], a <= b."""
-    if a <= 0 <= b:
-        return Fraction(0)
-    if b < 0:
-        return -simplest_between(-b, -a)
-    n = math.floor(a)
-    if n == a:
-        return a
-    if n + 1 <= b:
-        return Fraction(n + 1)
-    return n + 1 / simplest_between(1 / (b - n), 1 / (a - n))
 
 
 # --------------------------------------------------------------------------- sample points
