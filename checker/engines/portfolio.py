@@ -25,7 +25,11 @@ CROSS_CHECK_POINTS = 12
 
 
 class VerdictCache(Protocol):
-    """Where verdicts of identical obligations are kept across runs (see checker.grade)."""
+    """Where verdicts of identical obligations are kept across runs (see checker.grade).
+
+    ``check`` calls ``get`` first, computes the verdict only on a miss, then calls ``put``:
+    the batch grader's per-obligation isolation relies on exactly this order (its ``get``
+    forks a child that computes and ``put``s through a pipe). Keep it."""
 
     def get(self, key: str) -> Verdict | None: ...
 
@@ -119,8 +123,21 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
     return ["sympy", "intervals", "z3", "search"]
 
 
-# share of the remaining budget each engine may use (the search gets what is left)
+# share of the remaining budget each engine may use (the search gets what is left), and a floor
+# as a share of the whole budget, so that an engine late in the order still gets a fair turn
+# whatever the machine's load (otherwise a verdict could depend on it)
 _SHARE = {"point": 1.0, "sympy": 0.3, "z3": 0.4, "intervals": 0.5, "search": 1.0}
+_MIN_SHARE = {"point": 0.0, "sympy": 0.0, "z3": 0.25, "intervals": 0.0, "search": 0.0}
+
+
+def _guarded(step: Callable[[Obligation, Verdict], Verdict], ob: Obligation,
+             v: Verdict) -> Verdict:
+    """A re-check that fails (e.g. out of memory) leaves the answer unknown, never raised."""
+    try:
+        return step(ob, v)
+    except Exception as exc:
+        return Verdict(Status.UNKNOWN, v.engine,
+                       f"its answer could not be re-checked ({type(exc).__name__})")
 
 
 def check(ob: Obligation, budget_s: float = DEFAULT_BUDGET_S, mode: str = "auto") -> Verdict:
@@ -150,11 +167,12 @@ def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
         if remaining <= 0.01:
             reasons.append("time budget spent")
             break
-        verdict = _run(name, ob, remaining * _SHARE[name])
+        share = min(remaining, max(remaining * _SHARE[name], budget_s * _MIN_SHARE[name]))
+        verdict = _run(name, ob, share)
         if verdict.status is Status.PROVED:
-            return _timed(_cross_check(ob, verdict), start)
+            return _timed(_guarded(_cross_check, ob, verdict), start)
         if verdict.status is Status.REFUTED:
-            return _timed(_recheck(ob, verdict), start)
+            return _timed(_guarded(_recheck, ob, verdict), start)
         if verdict.status is Status.PLAUSIBLE:
             plausible = verdict
         elif verdict.reason:

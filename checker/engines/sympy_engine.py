@@ -461,6 +461,16 @@ def _holds(g: sp.Expr, op: str) -> bool:
     return False
 
 
+MAX_FACTOR_EXPONENT = 12
+
+
+def _max_exponent(e: sp.Expr) -> int:
+    """The largest integer exponent on a non-constant base in ``e`` (0 if none)."""
+    exps = [abs(int(p.exp)) for p in e.atoms(sp.Pow)
+            if p.exp.is_Integer and p.base.free_symbols]
+    return max(exps, default=0)
+
+
 def _forms(f: sp.Expr, clock: _Clock) -> Iterator[tuple[str, sp.Expr]]:
     """``f`` and cheap rewrites of it, each a candidate for a sign read by assumptions."""
     seen: set[sp.Expr] = set()
@@ -474,7 +484,10 @@ def _forms(f: sp.Expr, clock: _Clock) -> Iterator[tuple[str, sp.Expr]]:
             ("assumptions", lambda x: x),
             ("together", sp.together),
         ]
-        if small and _node_count(e, MAX_FACTOR_NODES) <= MAX_FACTOR_NODES:
+        if (small and _node_count(e, MAX_FACTOR_NODES) <= MAX_FACTOR_NODES
+                and _max_exponent(e) <= MAX_FACTOR_EXPONENT):
+            # factoring a high-degree multivariate polynomial can run for minutes, and SymPy
+            # cannot be interrupted: (x^2 + y^2 + 1)^40 - (x*y)^40 spun for over 60 s
             steps.append(("factor", sp.factor))
         if small:
             steps.append(("expand", sp.expand))

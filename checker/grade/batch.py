@@ -100,6 +100,10 @@ def catalog_digest(catalog: Catalog) -> str:
     return h.hexdigest()
 
 
+def limits_tag(limits: Limits) -> str:
+    return f"timeout {limits.timeout_s:g} s, memory {limits.memory_mb} MB"
+
+
 def record_path(out: Path, job: Job) -> Path:
     return out / "records" / (job.key + ".json")
 
@@ -150,15 +154,17 @@ def grade(opts: Options) -> Summary:
     out = opts.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     base = f"{__version__}\n{catalog_digest(catalog)}\n{opts.budget_s:g}\n{RECORD_FORMAT}"
-    batch = discover(opts.submissions, base)
+    batch = discover(opts.submissions, base, exclude=out)
 
     todo: list[Job] = []
     records: dict[str, dict[str, Any]] = {}
+    limits = limits_tag(opts.limits)
     for job in batch.jobs:
         rec = None if opts.force else read_record(record_path(out, job))
-        if rec is not None and rec.get("fingerprint") == job.fingerprint:
+        if rec is not None and rec.get("fingerprint") == job.fingerprint and (
+                not rec.get("resource_limits") or rec.get("limits") == limits):
             records[job.key] = rec
-        else:
+        else:  # new, changed, or cut short by limits that have changed since
             todo.append(job)
     _remove_stale(out, batch)
 
@@ -167,6 +173,7 @@ def grade(opts: Options) -> Summary:
         cache_path = (opts.cache_path or out / "cache.sqlite").resolve()
         store = VerdictStore(cache_path)
         store.init()
+        store.clear_claims()  # left by an interrupted run
         store.close()
     settings = Settings(str(exercises), opts.budget_s, opts.limits,
                         None if cache_path is None else str(cache_path))
@@ -185,6 +192,7 @@ def grade(opts: Options) -> Summary:
         executor = LocalExecutor(settings, opts.jobs)
     try:
         for job, record in executor.run(todo):
+            record["limits"] = limits
             write_record(record_path(out, job), record)
             records[job.key] = record
             _count(summary, record)
@@ -193,6 +201,8 @@ def grade(opts: Options) -> Summary:
         executor.close()
         progress.close()
         summary.workers_lost = getattr(executor, "crashes", 0)
+    summary.not_graded = sum(r["status"] in ("resource-limit", "internal-error")
+                             for r in records.values())
     exports.write_all(out, batch, catalog, records, opts.budget_s)
     if cache_path is not None:
         store = VerdictStore(cache_path)
@@ -202,7 +212,8 @@ def grade(opts: Options) -> Summary:
     exports.write_json(out / "run.json", {
         "started_at": started_at,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "layout": batch.layout, "submissions": str(batch.root), "exercises": str(exercises),
+        "layout": batch.layout, "submissions_folder": str(batch.root),
+        "exercises": str(exercises),
         "executor": opts.scheduler or f"local ({getattr(executor, 'size', 1)} workers)",
         "budget_s": opts.budget_s, "limits": vars(opts.limits),
         "cache": None if cache_path is None else str(cache_path),
@@ -218,7 +229,6 @@ def _count(summary: Summary, record: dict[str, Any]) -> None:
     summary.computed += int(meta.get("computed", 0))
     summary.cache_hits += int(meta.get("cache_hits", 0))
     summary.isolated += bool(meta.get("isolated"))
-    summary.not_graded += record["status"] in ("resource-limit", "internal-error")
 
 
 def _outcome(record: dict[str, Any]) -> str:

@@ -21,6 +21,8 @@ from checker.obligations import Verdict
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS verdicts "
           "(digest TEXT PRIMARY KEY, verdict TEXT NOT NULL) WITHOUT ROWID")
+CLAIMS = ("CREATE TABLE IF NOT EXISTS claims "
+          "(digest TEXT PRIMARY KEY, owner INTEGER NOT NULL, since REAL NOT NULL) WITHOUT ROWID")
 RETRIES = 8
 
 
@@ -46,6 +48,7 @@ class VerdictStore:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(f"PRAGMA busy_timeout={int(self.busy_s * 1000)}")
             self._retry(lambda: db.execute(SCHEMA))
+            self._retry(lambda: db.execute(CLAIMS))
         return self._db
 
     def _retry(self, op: Callable[[], sqlite3.Cursor]) -> sqlite3.Cursor:
@@ -122,6 +125,44 @@ class VerdictStore:
             return db.total_changes - before
         except (sqlite3.Error, OSError):
             return 0
+
+    # -- claims: while one process checks an obligation, the others wait for its verdict
+    # instead of checking it too (no duplicated work, and one verdict per obligation even
+    # when it depends on the time budget)
+    def claim(self, key: str, owner: int) -> bool:
+        """Take the obligation ``key`` (True), unless another process has it (False)."""
+        try:
+            db = self._conn()
+            cur = self._retry(lambda: db.execute(
+                "INSERT OR IGNORE INTO claims (digest, owner, since) VALUES (?, ?, ?)",
+                (digest(key), owner, time.time())))
+            return cur.rowcount == 1
+        except (sqlite3.Error, OSError):
+            return True  # no coordination: check it here
+
+    def release(self, key: str) -> None:
+        try:
+            db = self._conn()
+            self._retry(lambda: db.execute("DELETE FROM claims WHERE digest = ?",
+                                           (digest(key),)))
+        except (sqlite3.Error, OSError):
+            pass
+
+    def release_owner(self, owner: int) -> None:
+        """Forget the claims of a process that died."""
+        try:
+            db = self._conn()
+            self._retry(lambda: db.execute("DELETE FROM claims WHERE owner = ?", (owner,)))
+        except (sqlite3.Error, OSError):
+            pass
+
+    def clear_claims(self) -> None:
+        """Forget every claim (at the start of a batch: none can be alive)."""
+        try:
+            db = self._conn()
+            self._retry(lambda: db.execute("DELETE FROM claims"))
+        except (sqlite3.Error, OSError):
+            pass
 
     def rows(self) -> Iterator[tuple[str, str]]:
         if not self.path.exists():

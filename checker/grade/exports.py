@@ -326,9 +326,10 @@ def histogram(values: Sequence[float], top: float, bins: int = 10) -> list[str]:
 
 def _example(step: dict[str, Any]) -> str:
     cx = step.get("counterexample")
-    if cx:
+    if cx is not None:
         point = ", ".join(f"{k} = {v}" for k, v in cx.items())
-        return f"counterexample {point}: left {step.get('lhs')}, right {step.get('rhs')}"
+        where = f"counterexample {point}" if point else "false as stated"
+        return f"{where}: left {step.get('lhs')}, right {step.get('rhs')}"
     return str(step.get("label") or step.get("verdict"))
 
 

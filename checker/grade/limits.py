@@ -18,6 +18,7 @@ from checker.obligations import Status, Verdict
 EXIT_CPU = 97  # an isolated obligation ran out of CPU time
 EXIT_ESCAPED = 98  # an isolated obligation's process left the portfolio some other way
 EXIT_FAILED = 99  # a worker's own code failed
+HEADROOM_MB = 512
 EXIT_MEMORY = 96  # an isolated obligation's process ran out of memory (MemoryError)
 
 
@@ -40,13 +41,24 @@ class CpuLimitExceeded(BaseException):
     """Raised by the SIGXCPU handler: the current phase used more CPU than allowed."""
 
 
+def address_space() -> int:
+    """This process's current address space in bytes (0 if unknown)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def limit_memory(memory_mb: int) -> None:
-    """Cap this process's address space (a failed allocation then raises MemoryError; GMP
-    aborts the process instead, which the parent reports)."""
+    """Cap this process's address space at ``memory_mb`` (a failed allocation then raises
+    MemoryError; GMP aborts the process instead, which the parent reports). A process that
+    already maps more (forked from a large parent, e.g. a Dask worker with many threads) may
+    still grow by HEADROOM_MB, so that the cap never starves it from the start."""
     if memory_mb <= 0:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    want = memory_mb * 1024 * 1024
+    want = max(memory_mb * 1024 * 1024, address_space() + HEADROOM_MB * 1024 * 1024)
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     resource.setrlimit(resource.RLIMIT_AS, (want, hard))

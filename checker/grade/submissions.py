@@ -8,7 +8,7 @@ Layouts (``docs/grading.md``):
   ``submission_metadata.json`` next to or inside it) or any folder (its own name is the id).
 
 Each ``.proof`` file is one submission (a *job*); other files are ignored. Hidden files and
-folders (``.*``, ``__MACOSX``) are skipped.
+folders (``.*``, ``__MACOSX``) and symbolic links are skipped.
 """
 
 from __future__ import annotations
@@ -55,14 +55,26 @@ class Batch:
 
 
 def safe_name(student: str) -> str:
-    """A student id as a file name (ids come from folder names or e-mail addresses)."""
-    name = _UNSAFE.sub("_", student) or "_"
-    return "_" + name if name.startswith(".") else name
+    """A student id as a file name (ids come from folder names or e-mail addresses); an id
+    that had to be changed gets a hash of the original, so two ids never share a name."""
+    name = _UNSAFE.sub("_", student)
+    if name == student and not name.startswith(".") and name:
+        return name
+    return f"{name.lstrip('.') or '_'}-{hashlib.sha256(student.encode()).hexdigest()[:8]}"
 
 
 def _visible(p: Path, root: Path) -> bool:
-    return not any(part.startswith(".") or part == "__MACOSX"
-                   for part in p.relative_to(root).parts)
+    """Not hidden, and no symbolic link on the way (a link could point anywhere, and the
+    grader reads what it points to)."""
+    rel = p.relative_to(root)
+    if any(part.startswith(".") or part == "__MACOSX" for part in rel.parts):
+        return False
+    q = root
+    for part in rel.parts:
+        q = q / part
+        if q.is_symlink():
+            return False
+    return True
 
 
 def _proofs(folder: Path) -> list[Path]:
@@ -117,10 +129,12 @@ def student_from_metadata(doc: dict[str, Any] | None) -> str | None:
     return None
 
 
-def discover(root: Path, base: str) -> Batch:
+def discover(root: Path, base: str, exclude: Path | None = None) -> Batch:
     """The batch under ``root``; ``base`` is mixed into every job's fingerprint (the
-    checker's version, the catalog and the settings)."""
+    checker's version, the catalog and the settings). ``exclude``: a folder that is not a
+    student's (the results folder, if it is inside ``root``)."""
     root = root.resolve()
+    skip = exclude.resolve() if exclude is not None else None
     metadata = read_metadata(root)
     direct = [p for p in root.glob("*.proof") if p.is_file()]
     if direct or metadata is not None:
@@ -129,7 +143,8 @@ def discover(root: Path, base: str) -> Batch:
                      [_job(student, root, p, base) for p in _proofs(root)], metadata)
     students: list[str] = []
     jobs: list[Job] = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and _visible(p, root)):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()
+                         and _visible(p, root) and p != skip):
         students.append(folder.name)
         jobs += [_job(folder.name, folder, p, base) for p in _proofs(folder)]
     return Batch("folders", root, students, jobs, None)

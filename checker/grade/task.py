@@ -88,10 +88,16 @@ class Hooks:
         self.store = VerdictStore(settings.cache_path) if settings.cache_path else None
         self.poison: dict[str, Verdict] = {}
         self.isolate = False
-        self.owner = os.getpid()
         self._child_key: str | None = None
         self._child_fd = -1
+        self._claimed: str | None = None
         self.reset()
+
+    def _release(self) -> None:
+        """Give up a claim whose verdict never came (its check raised)."""
+        if self._claimed is not None and self.store is not None:
+            self.store.release(self._claimed)
+        self._claimed = None
 
     def reset(self) -> None:
         self.calls = self.hits = self.computed = 0
@@ -101,6 +107,7 @@ class Hooks:
 
     # -- phases: the parent's watchdog reads the beat; the CPU soft limit follows the phase
     def begin(self, isolate: bool) -> None:
+        self._release()
         self.reset()
         self.isolate = isolate
         now = time.monotonic()
@@ -120,21 +127,47 @@ class Hooks:
     def get(self, key: str) -> Verdict | None:
         if self._child_key is not None:  # an isolated child reached another obligation
             os._exit(EXIT_ESCAPED)
+        self._release()
         self.calls += 1
         poison = self._poison_key(key)
         if poison in self.poison:
             self.hits += 1
             return self.poison[poison]
         if self.store is not None:
-            text = self.store.get_json([key, poison])
-            if text is not None:
+            found = self._lookup(key, poison)
+            if found is not None:
                 self.hits += 1
-                return Verdict.from_json(json.loads(text))
+                return found
         self.computed += 1
         if self.isolate:
             return self._isolated(key)
         self._phase(self.limits.timeout_s)
         return None
+
+    def _lookup(self, key: str, poison: str) -> Verdict | None:
+        """The stored verdict; if another process is checking this obligation right now,
+        wait for its verdict (up to the obligation time limit) rather than check it too."""
+        assert self.store is not None
+        deadline = 0.0
+        pause = 0.005
+        while True:
+            text = self.store.get_json([key, poison])
+            if text is not None:
+                return Verdict.from_json(json.loads(text))
+            if self.store.claim(key, os.getpid()):
+                text = self.store.get_json([key, poison])  # stored just before our claim?
+                if text is not None:
+                    self.store.release(key)
+                    return Verdict.from_json(json.loads(text))
+                self._claimed = key
+                return None
+            if not deadline:
+                deadline = time.monotonic() + self.limits.timeout_s
+                self._phase(self.limits.timeout_s, cpu=False)
+            elif time.monotonic() > deadline:
+                return None  # its owner is stuck: check it here
+            time.sleep(pause)
+            pause = min(0.05, pause * 2)
 
     def put(self, key: str, verdict: Verdict) -> None:
         if self._child_key is not None:
@@ -142,10 +175,12 @@ class Hooks:
         self._phase(self.limits.between_s)
         self._keep(key, verdict)
 
-    def _keep(self, key: str, verdict: Verdict) -> None:
+    def _keep(self, key: str, verdict: Verdict, claimed: str | None = None) -> None:
         text = json.dumps(verdict.to_json(), sort_keys=True)
         if self.store is not None:
             self.store.put_json(digest(key), text)
+            self.store.release(claimed or key)
+            self._claimed = None
         if self.settings.collect_new:
             self.new.append((digest(key), text))
 
@@ -183,7 +218,7 @@ class Hooks:
         self.limited.append(why)
         poison = self._poison_key(key)
         self.poison[poison] = verdict
-        self._keep(poison, verdict)
+        self._keep(poison, verdict, claimed=key)
         return verdict
 
     def _child_send(self, key: str, verdict: Verdict) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
+from checker.grade.cache import VerdictStore
 from checker.grade.limits import (
     EXIT_FAILED,
     CpuLimitExceeded,
@@ -69,7 +70,8 @@ def worker_main(conn: Connection, beat: Beat, settings: Settings) -> int:
     """A worker's life: take (job, isolated) pairs, send records back, until EOF or None."""
     from checker.engines import portfolio
 
-    os.setpgid(0, 0)  # the parent kills this group: the worker and its isolated children
+    with contextlib.suppress(OSError):  # the parent kills this group: the worker, its children
+        os.setpgid(0, 0)
     faulthandler.disable()  # a crash is reported by the parent, not as a traceback on stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -137,6 +139,8 @@ class LocalExecutor:
             finally:
                 os._exit(code)
         child_end.close()
+        with contextlib.suppress(OSError):  # the worker does it too: whichever runs first
+            os.setpgid(pid, pid)
         fd = parent_end.detach()
         _PARENT_FDS.add(fd)
         w = _Worker(pid, Connection(fd), beat)
@@ -159,7 +163,16 @@ class LocalExecutor:
             status = 0
         w.dead = True
         self.workers.remove(w)
+        self._release_claims(w.pid)
         return status
+
+    def _release_claims(self, pid: int) -> None:
+        """Obligations a lost worker was checking: let the others check them."""
+        if self.settings.cache_path is None:
+            return
+        store = VerdictStore(self.settings.cache_path)
+        store.release_owner(pid)
+        store.close()
 
     def close(self) -> None:
         for w in list(self.workers):
