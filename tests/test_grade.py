@@ -126,8 +126,12 @@ def test_hostile_batch_grades_everyone_else(tmp_path: Path, exercises: Path) -> 
         assert needle in text, text
         assert "0/10 points" in text
     assert not (sub / "carol" / "pwned").exists()
-    spin = _step(_record(out, "erin"), 4)  # a resource limit, or given up on the budget
-    assert spin["verdict"] in ("unknown", "plausible")
+    # a step that made SymPy's factor() spin for minutes before the engine learnt to skip it:
+    # whatever the checker does with it (a resource limit, the budget, or now a quick proof),
+    # it is never refuted and the rest of the file is graded; isolation itself is tested
+    # deterministically with injected crashes and hangs below
+    spin = _step(_record(out, "erin"), 4)
+    assert spin["verdict"] in ("unknown", "plausible", "proved")
     erin = _record(out, "erin")
     assert erin["status"] == "graded"  # the other steps were checked as usual
     assert all(s["verdict"] == "proved" for s in erin["result"]["steps"]
