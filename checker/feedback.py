@@ -176,17 +176,3 @@ def _jensen_reversed(claim: Relation) -> str | None:
                 return (f"Jensen's inequality for the {word} {fn.__name__}: "
                         f"{fn.__name__}(E[X]) {rel} E[{fn.__name__}(X)], not the reverse")
     return None
-
-
-def hint_for(step_value: sp.Expr, hints: list[tuple[sp.Expr | None, str]],
-             same: Callable[[sp.Expr, sp.Expr], bool]) -> str | None:
-    """The exercise's hint attached to this step (matched up to algebra), if any."""
-    for target, text in hints:
-        if target is not None and same(step_value, target):
-            return text
-    return None
-
-
-def describe_point(values: tuple[tuple[str, Fraction], ...]) -> str:
-    return ", ".join(f"{n} = {v}" for n, v in values)
-

@@ -18,7 +18,6 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from checker.check import FileResult, check_proof, check_text
-from checker.engines import portfolio
 from checker.exercises import Exercise
 from checker.library.theorems import Library
 from checker.obligations import Status
@@ -263,7 +262,3 @@ def _mutation_test(ex: Exercise, lib: Library | None, budget_s: float, rep: Repo
             f"the checks let {rep.mutants - rep.killed} of {rep.mutants} mutants of the "
             f"solution through ({', '.join(rep.survivors[:3])}): they cannot tell right from "
             "wrong well enough")
-
-
-def budget_default() -> float:
-    return portfolio.DEFAULT_BUDGET_S
