@@ -15,8 +15,8 @@ from checker.library.theorems import Library, default_library
 if TYPE_CHECKING:
     from checker.exercises import Exercise
 from checker.obligations import FLIP, Counterexample, Obligation, Relation, Status, Verdict
-from checker.printing import show
-from checker.syntax.ast import Given, Have, ProofFile, RelChain, Span
+from checker.printing import decimal, show
+from checker.syntax.ast import NO_JUSTIFICATION, Given, Have, ProofFile, RelChain, Span
 from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
 
 FEEDBACK_BUDGET_S = 0.4
@@ -406,8 +406,6 @@ class ClaimResult:
 
 
 def _dec(q: Any) -> str:
-    from checker.printing import decimal
-
     return decimal(q)
 
 
@@ -424,7 +422,7 @@ def check_claim(claim: str, assume: Sequence[str] = (),
         items += list(parse_assumptions(text))
     span = Span(1, 1)
     proof = ProofFile("<claim>", None, (Given(tuple(items), True, span),
-                                        Have("claim", rel, _none(), span)), (claim,))
+                                        Have("claim", rel, NO_JUSTIFICATION, span)), (claim,))
     result = check_proof(proof, [], budget_s)
     if result.blocked:
         raise ParseError([d for d in result.diagnostics if d.severity == "error"])
@@ -432,8 +430,3 @@ def check_claim(claim: str, assume: Sequence[str] = (),
     worst = max(steps, key=lambda s: _ORDER[s.verdict.status])
     return ClaimResult(claim, worst.verdict, steps)
 
-
-def _none() -> Any:
-    from checker.syntax.ast import NO_JUSTIFICATION
-
-    return NO_JUSTIFICATION
