@@ -31,13 +31,15 @@ def test_problem_set_loads() -> None:
 
 @pytest.mark.parametrize("ex", ALL, ids=lambda e: e.id)
 def test_exercise_validates(ex: Exercise) -> None:
-    """Solution proved at every seed, samples get their expected outcomes, goal not refuted."""
+    """What `proofcheck validate` checks, per exercise: solution proved at every seed, samples
+    get their expected outcomes, goal not refuted, >= 90% of the solution's mutants rejected."""
     portfolio.set_cache(portfolio.MemoryCache())
     try:
-        report = validate(ex, default_library(), mutants=False)
+        report = validate(ex, default_library(), mutants=True)
     finally:
         portfolio.set_cache(None)
-    assert report.problems == []
+    assert [] == report.problems
+    assert report.mutants == 0 or report.rate >= 0.9
 
 
 @pytest.mark.slow
