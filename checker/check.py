@@ -40,8 +40,6 @@ class StepResult:
     side: tuple[tuple[str, Verdict], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        v = self.verdict
-        cx = v.counterexample
         return {
             "line": self.line,
             "col": self.col,
@@ -49,27 +47,38 @@ class StepResult:
             "text": self.text,
             "relation": self.op,
             "justification": self.justification,
-            "verdict": v.status.value,
-            "label": v.label,
-            "engine": v.engine,
-            "reason": v.reason,
-            "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
-            "lhs": None if cx is None else cx.lhs,
-            "rhs": None if cx is None else cx.rhs,
-            "samples": v.samples,
-            "time_s": v.time_s,
-            "notes": list(v.notes),
-            "definedness": [
-                {"condition": why, "verdict": d.status.value, "engine": d.engine,
-                 "reason": d.reason}
-                for why, d in self.definedness
-            ],
-            "side_obligations": [
-                {"condition": why, "verdict": d.status.value, "engine": d.engine,
-                 "reason": d.reason}
-                for why, d in self.side
-            ],
+            **_verdict_json(self.verdict),
+            "definedness": _conditions_json(self.definedness),
+            "side_obligations": _conditions_json(self.side),
         }
+
+
+def _verdict_json(v: Verdict, decimals: bool = False) -> dict[str, Any]:
+    """A verdict's fields as the JSON outputs show them (values exact, sides as decimals)."""
+    cx = v.counterexample
+    out: dict[str, Any] = {
+        "verdict": v.status.value,
+        "label": v.label,
+        "engine": v.engine,
+        "reason": v.reason,
+        "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
+    }
+    if decimals:
+        out["counterexample_decimal"] = None if cx is None else {
+            n: decimal(q) for n, q in cx.values}
+    out |= {
+        "lhs": None if cx is None else cx.lhs,
+        "rhs": None if cx is None else cx.rhs,
+        "samples": v.samples,
+        "time_s": v.time_s,
+        "notes": list(v.notes),
+    }
+    return out
+
+
+def _conditions_json(items: Sequence[tuple[str, Verdict]]) -> list[dict[str, Any]]:
+    return [{"condition": why, "verdict": d.status.value, "engine": d.engine,
+             "reason": d.reason} for why, d in items]
 
 
 @dataclass(frozen=True)
@@ -385,28 +394,11 @@ class ClaimResult:
         return 0 if self.verdict.status is Status.PROVED else 1
 
     def to_json(self) -> dict[str, Any]:
-        v = self.verdict
-        cx = v.counterexample
         return {
             "claim": self.claim,
-            "verdict": v.status.value,
-            "label": v.label,
-            "engine": v.engine,
-            "reason": v.reason,
-            "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
-            "counterexample_decimal": None if cx is None else
-            {n: _dec(q) for n, q in cx.values},
-            "lhs": None if cx is None else cx.lhs,
-            "rhs": None if cx is None else cx.rhs,
-            "samples": v.samples,
-            "time_s": v.time_s,
-            "notes": list(v.notes),
+            **_verdict_json(self.verdict, decimals=True),
             "steps": [s.to_json() for s in self.steps],
         }
-
-
-def _dec(q: Any) -> str:
-    return decimal(q)
 
 
 def check_claim(claim: str, assume: Sequence[str] = (),

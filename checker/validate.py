@@ -17,7 +17,7 @@ from pathlib import Path
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from checker.check import FileResult, check_proof, check_text
+from checker.check import FileResult, check_proof
 from checker.exercises import Exercise
 from checker.library.theorems import Library
 from checker.obligations import Status
@@ -139,17 +139,23 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
     return rep
 
 
+def _check_against(ex: Exercise, text: str, name: str, budget_s: float,
+                   lib: Library | None) -> FileResult | None:
+    """A generated proof text checked against the exercise (None if it does not parse)."""
+    proof, diags = parse_text(text, f"{ex.id}:{name}")
+    if any(d.blocking for d in diags):
+        return None
+    return check_proof(proof, diags, budget_s, lib, ex, None)
+
+
 def _one_step_passes(ex: Exercise, budget_s: float, lib: Library | None) -> bool:
     a, op, b = ex.goal.relations()[0]
     givens = ", ".join(str(g) for g in ex.texts.get("givens", []))
     lets = "".join(f"let {d}\n" for d in ex.texts.get("definitions", []))
     text = (f"exercise {ex.id}\ngiven {givens}\n{lets}show {a.text} {op} {b.text}\n"
             f"  {a.text}\n    {op} {b.text}   by algebra\nqed\n")
-    proof, diags = parse_text(text, f"{ex.id}:one-step")
-    if any(d.blocking for d in diags):
-        return False
-    r = check_proof(proof, diags, budget_s, lib, ex, None)
-    return r.assessment is not None and r.assessment.passed and not any(
+    r = _check_against(ex, text, "one-step", budget_s, lib)
+    return r is not None and r.assessment is not None and r.assessment.passed and not any(
         d.code == "step-too-large" for d in r.assessment.findings)
 
 
@@ -157,11 +163,9 @@ def _goal_refuted(ex: Exercise, budget_s: float, lib: Library | None) -> str | N
     a, op, b = ex.goal.relations()[0]
     if a.value.atoms(AppliedUndef) or b.value.atoms(AppliedUndef):
         return None  # P[...] and the like are known only through theorems: no numeric test
-    text = f"exercise {ex.id}\nshow {a.text} {op} {b.text} by numeric\n"
-    r = check_text(text, f"{ex.id}:goal", budget_s, library=lib)
-    proof, diags = parse_text(text, f"{ex.id}:goal")
-    r = check_proof(proof, diags, budget_s, lib, ex, None)
-    for s in r.steps:
+    r = _check_against(ex, f"exercise {ex.id}\nshow {a.text} {op} {b.text} by numeric\n",
+                       "goal", budget_s, lib)
+    for s in r.steps if r is not None else ():
         if s.kind == "goal" and s.verdict.status is Status.REFUTED:
             cx = s.verdict.counterexample
             return ("the goal itself is refuted numerically"
@@ -248,11 +252,10 @@ def _dropped(value: sp.Expr) -> list[sp.Expr]:
 
 def _mutation_test(ex: Exercise, lib: Library | None, budget_s: float, rep: Report) -> None:
     for what, text in mutants_of(ex.solution):
-        proof, diags = parse_text(text, str(ex.solution))
-        if any(d.blocking for d in diags):
+        r = _check_against(ex, text, "mutant", min(budget_s, 1.0), lib)
+        if r is None:
             continue  # a mutant that does not parse tells nothing about the checks
         rep.mutants += 1
-        r = check_proof(proof, diags, min(budget_s, 1.0), lib, ex, None)
         if r.assessment is not None and not r.assessment.passed:
             rep.killed += 1
         else:
