@@ -8,7 +8,7 @@ fallacies.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sympy as sp
 
@@ -17,9 +17,19 @@ from checker.elaborate import ExerciseSetting, Task
 from checker.exercises import Exercise, parameter_values
 from checker.feedback import fallacies, missing_assumption
 from checker.obligations import Status, sym
+from checker.proofgraph import ProofGraph
+from checker.results import Assessment, StepResult
 
 if TYPE_CHECKING:
-    from checker.check import Assessment, StepResult, _Checker
+    from checker.obligations import Obligation, Verdict
+
+
+class Verdicts(Protocol):
+    """What the assessment may ask of the checker (it never checks anything itself)."""
+
+    def same(self, a: sp.Expr, b: sp.Expr) -> bool: ...
+
+    def quick(self, ob: Obligation) -> Verdict: ...
 
 CHECKED_KINDS = ("step", "fact", "definition", "assumption")
 
@@ -38,9 +48,8 @@ def _lets(ex: Exercise, seed: int | None) -> dict[sp.Symbol, sp.Expr]:
 
 
 def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[StepResult],
-           findings: list[Diagnostic], checker: _Checker, path: str) -> Assessment:
-    from checker.check import Assessment
-
+           graph: ProofGraph, findings: list[Diagnostic], checker: Verdicts,
+           path: str) -> Assessment:
     lets = _lets(ex, seed)
     all_findings = list(findings)
     feedback: list[tuple[int, str]] = []
@@ -61,15 +70,21 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     proved = sum(r.verdict.status is Status.PROVED for r in checked)
     blocking = [d for d in all_findings if d.severity == "error"]
     passed = goal.verdict.status is Status.PROVED and proved == len(checked) and not blocking
-    scored = [r for t, r in zip(tasks, results, strict=True) if t.kind in ("step", "fact")]
+    # step points come only from the steps and facts the goal's proof rests on (see
+    # docs/grading.md): lines nothing uses earn nothing and cannot dilute a score either
+    support = set(graph.support())
+    scored = [r for i, (t, r) in enumerate(zip(tasks, results, strict=True))
+              if t.kind in ("step", "fact") and i in support]
     good = sum(r.verdict.status is Status.PROVED for r in scored)
     steps_share = ex.points_steps * (good / len(scored) if scored else 0.0)
     score = round((ex.points_goal if passed else 0.0) + steps_share, 2)
     if passed:
         summary = f"passed: the goal of {ex.id} is proved"
     elif goal.verdict.status is Status.PROVED:
+        failing = sorted({r.line for r in checked if r.verdict.status is not Status.PROVED})
+        lines = ", ".join(str(n) for n in failing)
         summary = "not passed: " + ("; ".join(d.message for d in blocking) or
-                                    f"{len(checked) - proved} step(s) not proved")
+                                    f"line{'s' if len(failing) > 1 else ''} {lines} not proved")
     else:
         summary = f"not passed: {goal.verdict.reason or goal.verdict.label}"
     hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
@@ -78,7 +93,7 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
 
 
 def step_feedback(tasks: list[Task], results: list[StepResult],
-                  checker: _Checker) -> list[tuple[int, str]]:
+                  checker: Verdicts) -> list[tuple[int, str]]:
     """Named fallacies, and for refuted steps the missing assumption that would fix them."""
     out: list[tuple[int, str]] = []
     for task, res in zip(tasks, results, strict=True):
@@ -99,7 +114,7 @@ def step_feedback(tasks: list[Task], results: list[StepResult],
     return out
 
 
-def _step_hint(ex: Exercise, task: Task, checker: _Checker,
+def _step_hint(ex: Exercise, task: Task, checker: Verdicts,
                lets: dict[sp.Symbol, sp.Expr]) -> str | None:
     """The hint attached to the step the student was trying to reach, if one matches."""
     if task.obligation is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,148 +14,27 @@ from checker.library.theorems import Library, default_library
 if TYPE_CHECKING:
     from checker.exercises import Exercise
 from checker.obligations import FLIP, Counterexample, Obligation, Relation, Status, Verdict
-from checker.printing import decimal, show
+from checker.printing import show
+from checker.proofgraph import ProofGraph
+from checker.results import ORDER as _ORDER
+from checker.results import Assessment, ClaimResult, FileResult, StepResult
 from checker.syntax.ast import NO_JUSTIFICATION, Given, Have, ProofFile, RelChain, Span
 from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
 
 FEEDBACK_BUDGET_S = 0.4
-_ORDER = {Status.PROVED: 0, Status.PLAUSIBLE: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """The verdict on one checked item (a step, a fact, a definition or a goal)."""
-
-    line: int
-    col: int
-    kind: str
-    text: str
-    op: str
-    justification: str
-    verdict: Verdict
-    shown: str = ""
-    definedness: tuple[tuple[str, Verdict], ...] = ()
-    claim: Relation | None = None
-    side: tuple[tuple[str, Verdict], ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "col": self.col,
-            "kind": self.kind,
-            "text": self.text,
-            "relation": self.op,
-            "justification": self.justification,
-            **_verdict_json(self.verdict),
-            "definedness": _conditions_json(self.definedness),
-            "side_obligations": _conditions_json(self.side),
-        }
-
-
-def _verdict_json(v: Verdict, decimals: bool = False) -> dict[str, Any]:
-    """A verdict's fields as the JSON outputs show them (values exact, sides as decimals)."""
-    cx = v.counterexample
-    out: dict[str, Any] = {
-        "verdict": v.status.value,
-        "label": v.label,
-        "engine": v.engine,
-        "reason": v.reason,
-        "counterexample": None if cx is None else {n: str(q) for n, q in cx.values},
-    }
-    if decimals:
-        out["counterexample_decimal"] = None if cx is None else {
-            n: decimal(q) for n, q in cx.values}
-    out |= {
-        "lhs": None if cx is None else cx.lhs,
-        "rhs": None if cx is None else cx.rhs,
-        "samples": v.samples,
-        "time_s": v.time_s,
-        "notes": list(v.notes),
-    }
-    return out
-
-
-def _conditions_json(items: Sequence[tuple[str, Verdict]]) -> list[dict[str, Any]]:
-    return [{"condition": why, "verdict": d.status.value, "engine": d.engine,
-             "reason": d.reason} for why, d in items]
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A submission judged against its exercise: pass or not, points, and feedback."""
-
-    exercise: str
-    passed: bool
-    score: float
-    max_score: float
-    summary: str
-    seed: int | None = None
-    findings: tuple[Diagnostic, ...] = ()
-    feedback: tuple[tuple[int, str], ...] = ()  # (line, text), in line order
-    hints: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "exercise": self.exercise,
-            "passed": self.passed,
-            "score": self.score,
-            "max_score": self.max_score,
-            "summary": self.summary,
-            "seed": self.seed,
-            "findings": [d.to_json() for d in self.findings],
-            "feedback": [{"line": line, "text": text} for line, text in self.feedback],
-            "hints": list(self.hints),
-        }
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """Everything ``proofcheck check`` says about one file."""
-
-    path: str
-    exercise: str | None
-    steps: tuple[StepResult, ...]
-    diagnostics: tuple[Diagnostic, ...] = field(default=())
-    assessment: Assessment | None = None
-    notes: tuple[tuple[int, str], ...] = ()  # feedback (line, text) when not graded
-
-    @property
-    def blocked(self) -> bool:
-        return any(d.blocking for d in self.diagnostics)
-
-    @property
-    def exit_code(self) -> int:
-        if self.blocked:
-            return 2
-        if self.assessment is not None:
-            return 0 if self.assessment.passed else 1
-        return 0 if all(s.verdict.status is Status.PROVED for s in self.steps) else 1
-
-    def counts(self) -> dict[str, int]:
-        out = {s.value: 0 for s in Status}
-        for step in self.steps:
-            out[step.verdict.status.value] += 1
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "exercise": self.exercise,
-            "exit_code": self.exit_code,
-            "summary": self.counts(),
-            "diagnostics": [d.to_json() for d in self.diagnostics],
-            "steps": [s.to_json() for s in self.steps],
-            "assessment": None if self.assessment is None else self.assessment.to_json(),
-            "notes": [{"line": line, "text": text} for line, text in self.notes],
-        }
+__all__ = ["Assessment", "ClaimResult", "FileResult", "StepResult", "check_claim",
+           "check_file", "check_proof", "check_text", "combine"]
 
 
 class _Checker:
-    """Runs the portfolio over tasks, answering identical obligations once."""
+    """Runs the portfolio over tasks, answering identical obligations once, and settles each
+    task's verdict from its own and from those of the tasks it rests on (the proof graph)."""
 
     def __init__(self, budget_s: float) -> None:
         self.budget_s = budget_s
         self.memo: dict[str, Verdict] = {}
+        self.root: dict[int, int] = {}  # a weak task -> the line its weakness comes from
+        self.findings: list[tuple[Task, str, str]] = []  # (task, code, detail)
 
     def verdict(self, ob: Obligation, mode: str = "auto") -> Verdict:
         key = mode + "\n" + ob.key()
@@ -171,23 +49,35 @@ class _Checker:
             self.memo[key] = portfolio.check(ob, min(self.budget_s, FEEDBACK_BUDGET_S))
         return self.memo[key]
 
-    def task(self, task: Task, done: list[StepResult], done_tasks: list[Task]) -> StepResult:
+    def contradictory(self, ob: Obligation) -> bool:
+        """Do the obligation's hypotheses and domains contradict each other (an engine proves
+        their conjunction false)? Only a proof counts; a failure to find one says nothing."""
+        key = "contradiction\n" + ob.key()
+        if key not in self.memo:
+            from checker.engines.contradiction import contradiction
+
+            self.memo[key] = contradiction(ob, self.budget_s)
+        return self.memo[key].status is Status.PROVED
+
+    def task(self, i: int, task: Task, done: list[StepResult]) -> StepResult:
         defs = tuple((f"{d.why}: {d.obligation.claim}", self.verdict(d.obligation))
                      for d in task.definedness)
         side = tuple((f"{d.why}: here {d.obligation.claim}", self.verdict(d.obligation))
                      for d in task.side)
+        mode = "numeric" if task.justification.kind == "numeric" else "auto"
         if task.preset is not None:
             main = task.preset
         elif task.goal is not None:
-            main = self.goal(task, [done[i] for i in _closure(task.depends_on, done_tasks)])
+            main = self.reach(task)
         elif task.obligation is None:  # a definition: only its definedness matters
             main = Verdict(Status.PROVED, "definition", "defined wherever the givens hold")
         else:
-            mode = "numeric" if task.justification.kind == "numeric" else "auto"
             main = self.verdict(task.obligation, mode)
-        verdict = combine(main, defs, side)
+        verdict = self.settle(i, task, combine(main, defs, side), defs, mode, done)
         cx = verdict.counterexample
-        if cx is not None and verdict is not main and task.obligation is not None:
+        if cx is not None and verdict.reason.startswith(
+                ("not defined", "a theorem is used", "a citation's argument")) \
+                and task.obligation is not None:
             # a failed condition: show the step's own sides at the point (often undefined)
             from checker.numeric import decimal_of
 
@@ -200,9 +90,85 @@ class _Checker:
                                   verdict.samples, verdict.time_s, verdict.notes)
         return StepResult(task.span.line, task.span.col, task.kind, task.text, task.op,
                           task.justification.describe(), verdict, task.shown, defs,
-                          task.obligation.claim if task.obligation else None, side)
+                          task.obligation.claim if task.obligation else None, side,
+                          tuple(sorted({done[j].line for j in task.rests_on})))
 
-    def goal(self, task: Task, steps: list[StepResult]) -> Verdict:
+    def settle(self, i: int, task: Task, own: Verdict, defs: Sequence[tuple[str, Verdict]],
+               mode: str, done: list[StepResult]) -> Verdict:
+        """The task's verdict from its own and from what it rests on: proved only when
+        everything it rests on is proved; never weaker for citing a fact, never hiding a
+        counterexample behind a citation; never licensed by a contradiction."""
+        if own.status is Status.REFUTED:
+            return own
+        weak = [j for j in task.rests_on if done[j].verdict.status is not Status.PROVED]
+        if task.cited and own.status in (Status.PROVED, Status.UNKNOWN) \
+                and self.cites_contradiction(task):
+            self.findings.append((task, "contradictory-citation", ""))
+            own = Verdict(Status.UNKNOWN, own.engine,
+                          "what this line cites contradicts the givens, so it proves nothing")
+        if task.bare is not None and (own.status is not Status.PROVED or weak):
+            bare = combine(self.verdict(task.bare, mode), defs)
+            if bare.status is Status.PROVED:
+                return Verdict(Status.PROVED, bare.engine, bare.reason, None, bare.samples,
+                               bare.time_s, (*bare.notes, "proved without what it cites"))
+            if bare.status is Status.REFUTED and self.fits(task, bare):
+                return Verdict(Status.REFUTED, bare.engine,
+                               "false whatever it cites" + (f": {bare.reason}" if bare.reason
+                                                            else ""),
+                               bare.counterexample, bare.samples, bare.time_s, bare.notes)
+            if own.status is not Status.PROVED and _ORDER[bare.status] < _ORDER[own.status]:
+                own = bare
+        if not weak or own.status not in (Status.PROVED, Status.PLAUSIBLE):
+            return own
+        j = max(weak, key=lambda j: (_ORDER[done[j].verdict.status], -j))
+        dep = done[j]
+        root_line = self.root.get(j, dep.line)
+        self.root[i] = root_line
+        status = Status.PLAUSIBLE if dep.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
+        if task.kind == "exercise" and dep.kind == "goal":
+            return Verdict(status, dep.verdict.engine, dep.verdict.reason,
+                           samples=dep.verdict.samples, notes=dep.verdict.notes)
+        word = dep.verdict.status.value
+        if root_line != dep.line:
+            word += f" (because of line {root_line})"
+        what = {"fact": "the fact", "definition": "the definition",
+                "assumption": "the assumption"}.get(dep.kind, "the step")
+        if task.kind == "goal":
+            reason = f"the chain reaches the goal, but {what} on line {dep.line} is {word}"
+        else:
+            reason = f"follows from {what} on line {dep.line}, which is {word}"
+        return Verdict(status, own.engine, reason, samples=dep.verdict.samples,
+                       time_s=own.time_s)
+
+    def cites_contradiction(self, task: Task) -> bool:
+        """Does what the line cites contradict the premises (which do not on their own)?"""
+        assert task.obligation is not None
+        if not self.contradictory(task.obligation):
+            return False
+        return task.bare is None or not self.contradictory(task.bare)
+
+    def fits(self, task: Task, bare: Verdict) -> bool:
+        """Is a counterexample to the claim without its citations a counterexample to the
+        claim as cited? Everything cited that is about unknowns (``P[...]``) must hold at
+        the point; the rest holds wherever the premises do, or was never true."""
+        from checker.numeric import Undefined, holds_at
+
+        cx = bare.counterexample
+        if cx is None:
+            return False
+        point = dict(cx.values)
+        for rel in task.cited:
+            if not any(n.endswith("]") for n in rel.free_names):  # no P[...]-like unknown
+                continue
+            try:
+                if any(n not in point for n in rel.free_names) or holds_at(rel, point) is not True:
+                    return False
+            except (Undefined, ArithmeticError, NotImplementedError):
+                return False
+        return True
+
+    def reach(self, task: Task) -> Verdict:
+        """Does the chain's conclusion give the goal? (Its steps are settled by ``settle``.)"""
         assert task.goal is not None
         lhs, op, rhs, start, chain_op, end = task.goal
         how = self.reaches(task, (lhs, op, rhs), (start, chain_op, end))
@@ -210,15 +176,7 @@ class _Checker:
             return Verdict(Status.UNKNOWN, "goal",
                            f"the chain shows {show(start)} {chain_op} {show(end)}, which is not "
                            f"the goal {show(lhs)} {op} {show(rhs)}")
-        worst = max(steps, key=lambda s: _ORDER[s.verdict.status], default=None)
-        if worst is None or worst.verdict.status is Status.PROVED:
-            return Verdict(Status.PROVED, "chain",
-                           f"the chain of proved steps reaches the goal{how}")
-        status = Status.PLAUSIBLE if worst.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
-        what = "the fact it uses" if worst.kind == "fact" else "the step"
-        return Verdict(status, "chain",
-                       f"the chain reaches the goal, but {what} on line {worst.line} is "
-                       f"{worst.verdict.status.value}", samples=worst.verdict.samples)
+        return Verdict(Status.PROVED, "chain", f"the chain of proved steps reaches the goal{how}")
 
     def reaches(self, task: Task, goal: tuple[Any, str, Any],
                 chain: tuple[Any, str, Any]) -> str | None:
@@ -252,27 +210,17 @@ class _Checker:
         return v.status is Status.PROVED
 
 
-def _closure(start: list[int], tasks: list[Task]) -> list[int]:
-    """The tasks a goal rests on: its steps and, transitively, the facts they cite."""
-    seen: list[int] = []
-    todo = list(start)
-    while todo:
-        i = todo.pop(0)
-        if i not in seen:
-            seen.append(i)
-            todo += tasks[i].depends_on
-    return sorted(seen)
-
-
 def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
             side: Sequence[tuple[str, Verdict]] = ()) -> Verdict:
     """A step's verdict from its claim's, its definedness conditions' and its cited
     theorems' hypotheses' verdicts: proved only when all of them are proved."""
     for why, d in side:
         if d.status is Status.REFUTED:
-            return Verdict(Status.REFUTED, d.engine,
-                           f"a theorem is used outside its hypotheses: {why} fails",
-                           d.counterexample, d.samples, main.time_s + d.time_s)
+            what = (f"a citation's argument is undefined: {why.split(': ', 1)[1]} fails"
+                    if why.startswith("a citation's argument") else
+                    f"a theorem is used outside its hypotheses: {why} fails")
+            return Verdict(Status.REFUTED, d.engine, what, d.counterexample, d.samples,
+                           main.time_s + d.time_s)
     if main.status is Status.REFUTED:
         return main  # a point where both sides are defined and the relation fails says most
     for why, d in defs:
@@ -309,17 +257,75 @@ def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
     if any(d.blocking for d in more):
         return FileResult(proof.path, name, (), tuple(all_diags))
     checker = _Checker(budget_s)
+    contradiction = _contradictory_premises(elaborator, checker, proof)
+    if contradiction is not None:
+        return FileResult(proof.path, name, (), tuple(sorted(
+            [*all_diags, contradiction], key=lambda d: (d.line, d.col))))
     results: list[StepResult] = []
-    for task in tasks:
-        results.append(checker.task(task, results, tasks))
+    for i, task in enumerate(tasks):
+        results.append(checker.task(i, task, results))
+    graph = ProofGraph.of(tasks)
+    found = _findings(checker, tasks, proof)
+    all_diags = sorted([*all_diags, *found], key=lambda d: (d.line, d.col))
     from checker.assess import assess, step_feedback
 
     if exercise is not None:
-        assessment = assess(exercise, seed, tasks, results, elaborator.findings, checker,
-                            proof.path)
-        return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment)
+        assessment = assess(exercise, seed, tasks, results, graph,
+                            [*elaborator.findings, *found], checker, proof.path)
+        return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment,
+                          graph=graph)
     notes = tuple(sorted(set(step_feedback(tasks, results, checker))))
-    return FileResult(proof.path, name, tuple(results), tuple(all_diags), None, notes)
+    return FileResult(proof.path, name, tuple(results), tuple(all_diags), None, notes, graph)
+
+
+def _contradictory_premises(elaborator: Elaborator, checker: _Checker,
+                            proof: ProofFile) -> Diagnostic | None:
+    """An error at the first given line after which the premises contradict each other."""
+    from checker.diagnostics import make
+
+    premises = elaborator.premises
+    if not premises or not checker.contradictory(premises[-1][1]):
+        return None
+    span = next(sp for sp, ob in premises if checker.contradictory(ob))
+    src = proof.lines[span.line - 1][:200] if 0 < span.line <= len(proof.lines) else ""
+    whose = "the exercise's givens" if span.line == 0 else "the givens up to this line"
+    return make("contradictory-givens", file=proof.path, line=span.line, col=span.col,
+                source=src, whose=whose)
+
+
+def _findings(checker: _Checker, tasks: list[Task], proof: ProofFile) -> list[Diagnostic]:
+    """Errors the checking itself found: cited contradictions, closed goals that are false."""
+    from checker.diagnostics import make
+    from checker.numeric import Undefined, holds_at
+
+    out: list[Diagnostic] = []
+
+    def at(task: Task, code: str, **fields: Any) -> None:
+        line = task.span.line
+        src = proof.lines[line - 1][:200] if 0 < line <= len(proof.lines) else ""
+        out.append(make(code, file=proof.path, line=line, col=task.span.col, source=src,
+                        **fields))
+
+    for task, code, _ in checker.findings:
+        at(task, code)
+    for task in tasks:
+        if task.kind != "goal":
+            continue
+        if task.goal is not None:
+            rel = Relation(task.goal[0], task.goal[1], task.goal[2])
+        elif task.obligation is not None:
+            rel = task.obligation.claim
+        else:
+            continue
+        if rel.free_names:
+            continue
+        try:
+            false = holds_at(rel, {}) is False
+        except (Undefined, ArithmeticError, NotImplementedError):
+            false = False
+        if false:
+            at(task, "false-goal", goal=str(rel))
+    return out
 
 
 def check_file(path: str | Path, budget_s: float = portfolio.DEFAULT_BUDGET_S,
@@ -379,26 +385,6 @@ def check_text(text: str, path: str = "<input>",
     except ParseError as exc:
         return FileResult(path, None, (), tuple(exc.diagnostics))
     return check_proof(proof, diags, budget_s, library)
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """The verdict on one claim, with the per-relation details."""
-
-    claim: str
-    verdict: Verdict
-    steps: tuple[StepResult, ...]
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.verdict.status is Status.PROVED else 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "claim": self.claim,
-            **_verdict_json(self.verdict, decimals=True),
-            "steps": [s.to_json() for s in self.steps],
-        }
 
 
 def check_claim(claim: str, assume: Sequence[str] = (),

@@ -89,6 +89,17 @@ _CODES = [
          "{detail}"),
     Code("empty-domain", "structure", "error", "A declared domain has no values.",
          "the domain of {name!r} is empty ({domain})"),
+    Code("contradictory-givens", "structure", "error",
+         "The givens (or assumptions) contradict each other.",
+         "{whose} contradict each other (an engine proves them jointly false); from a "
+         "contradiction anything follows, so nothing is checked"),
+    # -- soundness of a whole proof (the file is still checked; it is never accepted)
+    Code("contradictory-citation", "soundness", "error",
+         "What a line cites contradicts the givens.",
+         "the facts and theorem instances cited here contradict the givens (an engine proves "
+         "them jointly false), so they would prove anything; nothing here may rest on them"),
+    Code("false-goal", "soundness", "error", "A goal with no variables that is false.",
+         "the goal {goal} has no variables and is false, so no proof of it can be right"),
     # -- theorem library
     Code("theorem-file", "library", "error", "A theorem file that cannot be loaded.",
          "{detail}"),
@@ -135,7 +146,8 @@ class Diagnostic:
     @property
     def blocking(self) -> bool:
         """Does this stop the file from being checked? (parse-level errors do)"""
-        return self.severity == "error" and CODES[self.code].category != "assessment"
+        return self.severity == "error" and CODES[self.code].category not in (
+            "assessment", "soundness")
 
     def format(self) -> str:
         place = self.file
