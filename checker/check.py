@@ -116,8 +116,11 @@ class _Checker:
                                "false whatever it cites" + (f": {bare.reason}" if bare.reason
                                                             else ""),
                                bare.counterexample, bare.samples, bare.time_s, bare.notes)
-            if own.status is not Status.PROVED and _ORDER[bare.status] < _ORDER[own.status]:
-                own = bare
+            if own.status is not Status.PROVED and (
+                    _ORDER[bare.status] < _ORDER[own.status]
+                    or (bare.status is own.status is Status.PLAUSIBLE
+                        and bare.samples > own.samples)):
+                own = bare  # the same evidence without the citation's restriction
         if not weak or own.status not in (Status.PROVED, Status.PLAUSIBLE):
             return own
         j = max(weak, key=lambda j: (_ORDER[done[j].verdict.status], -j))
