@@ -14,9 +14,9 @@ import sympy as sp
 
 from checker.diagnostics import Diagnostic, make
 from checker.elaborate import ExerciseSetting, Task
-from checker.exercises import Exercise, parameter_values
+from checker.exercises import Exercise, Milestone, Required, parameter_values
 from checker.feedback import fallacies, missing_assumption
-from checker.obligations import Status, sym
+from checker.obligations import Relation, Status, sym
 from checker.proofgraph import ProofGraph
 from checker.results import Assessment, StepResult
 
@@ -29,6 +29,8 @@ class Verdicts(Protocol):
 
     def same(self, a: sp.Expr, b: sp.Expr) -> bool: ...
 
+    def equal(self, a: sp.Expr, b: sp.Expr, like: Obligation) -> bool: ...
+
     def quick(self, ob: Obligation) -> Verdict: ...
 
 CHECKED_KINDS = ("step", "fact", "definition", "assumption")
@@ -36,7 +38,8 @@ CHECKED_KINDS = ("step", "fact", "definition", "assumption")
 
 def setting_for(ex: Exercise, seed: int | None) -> ExerciseSetting:
     params = tuple(sorted(parameter_values(ex, seed).items()))
-    return ExerciseSetting(ex.id, ex.givens, params, ex.definitions, ex.goal, ex.allowed)
+    return ExerciseSetting(ex.id, ex.givens, params, ex.definitions, ex.goal, ex.allowed,
+                           ex.automation)
 
 
 def _lets(ex: Exercise, seed: int | None) -> dict[sp.Symbol, sp.Expr]:
@@ -69,27 +72,141 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     checked = [r for t, r in zip(tasks, results, strict=True) if t.kind in CHECKED_KINDS]
     proved = sum(r.verdict.status is Status.PROVED for r in checked)
     blocking = [d for d in all_findings if d.severity == "error"]
-    passed = goal.verdict.status is Status.PROVED and proved == len(checked) and not blocking
-    # step points come only from the steps and facts the goal's proof rests on (see
-    # docs/grading.md): lines nothing uses earn nothing and cannot dilute a score either
     support = set(graph.support())
+    shown = [_established(m, tasks, results, checker, lets) for m in ex.milestones]
+    cited = [_cites(r, tasks, results, support) for r in ex.required]
+    missing = [f"milestone `{m.text}` is not established"
+               for m, ok in zip(ex.milestones, shown, strict=True) if not ok]
+    missing += ["the proof of the goal cites none of " + ", ".join(r.theorems)
+                if len(r.theorems) > 1 else f"the proof of the goal does not cite {r.theorems[0]}"
+                for r, ok in zip(ex.required, cited, strict=True) if not ok]
+    passed = (goal.verdict.status is Status.PROVED and proved == len(checked) and not blocking
+              and not missing)
+    # step points come only from the steps and facts the goal's proof rests on (see
+    # docs/grading.md): lines nothing uses earn nothing and cannot dilute a score either; and
+    # in proportion to the milestones and required citations shown (exercise-format.md)
     scored = [r for i, (t, r) in enumerate(zip(tasks, results, strict=True))
               if t.kind in ("step", "fact") and i in support]
     good = sum(r.verdict.status is Status.PROVED for r in scored)
-    steps_share = ex.points_steps * (good / len(scored) if scored else 0.0)
-    score = round((ex.points_goal if passed else 0.0) + steps_share, 2)
+    gates = len(shown) + len(cited)
+    shown_share = (sum(shown) + sum(cited)) / gates if gates else 1.0
+    steps_share = ex.points_steps * (good / len(scored) if scored else 0.0) * shown_share
+    milestone_points = sum(m.points for m, ok in zip(ex.milestones, shown, strict=True) if ok)
+    score = round((ex.points_goal if passed else 0.0) + milestone_points + steps_share, 2)
+    line = goal.line if goal.line > 0 else 1
+    for m, ok in zip(ex.milestones, shown, strict=True):
+        if not ok:
+            feedback.append((line, f"milestone not established: {m.text}"
+                             + (f" (hint: {m.hint})" if m.hint else "")))
+    for r, ok in zip(ex.required, cited, strict=True):
+        if not ok:
+            feedback.append((line, "this exercise is about citing "
+                             + " or ".join(r.theorems) + (f": {r.why}" if r.why else "")))
     if passed:
         summary = f"passed: the goal of {ex.id} is proved"
     elif goal.verdict.status is Status.PROVED:
         failing = sorted({r.line for r in checked if r.verdict.status is not Status.PROVED})
         lines = ", ".join(str(n) for n in failing)
-        summary = "not passed: " + ("; ".join(d.message for d in blocking) or
-                                    f"line{'s' if len(failing) > 1 else ''} {lines} not proved")
+        reasons = [d.message for d in blocking] + missing
+        if failing:
+            reasons.append(f"line{'s' if len(failing) > 1 else ''} {lines} not proved")
+        summary = "not passed: the goal is reached, but " + "; ".join(reasons)
     else:
         summary = f"not passed: {goal.verdict.reason or goal.verdict.label}"
     hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
     return Assessment(ex.id, passed, score, ex.max_points, summary, seed,
-                      tuple(all_findings), tuple(sorted(set(feedback))), hints)
+                      tuple(all_findings), tuple(sorted(set(feedback))), hints,
+                      tuple(zip((m.text for m in ex.milestones), shown, strict=True)),
+                      tuple(zip((" or ".join(r.theorems) for r in ex.required), cited,
+                                strict=True)))
+
+
+def _candidates(tasks: list[Task], results: list[StepResult]) -> list[tuple[Relation, int]]:
+    """The relations a submission establishes, as written, with a task that says in what
+    context: every proved step and fact, and along each chain the relation between any
+    expression and a later one when the steps between are all proved."""
+    from checker.elaborate import _compose
+
+    out: list[tuple[Relation, int]] = []
+    run: list[int] = []  # the current chain's steps
+    for i, t in enumerate(tasks):
+        if t.written is None or t.obligation is None or t.kind not in ("step", "fact", "goal"):
+            run = []
+            continue
+        ok = results[i].verdict.status is Status.PROVED
+        if ok:
+            out.append((t.written, i))
+        if t.kind != "step":
+            run = []
+            continue
+        before = tasks[run[-1]].written if run else None
+        if before is not None and before.rhs != t.written.lhs:
+            run = []  # a new chain starts here
+        run = [*run, i] if ok else []
+        for a in range(len(run) - 1):
+            first = tasks[run[a]].written
+            op = _compose([tasks[j].op for j in run[a:]])
+            if first is not None and op is not None:
+                out.append((Relation(first.lhs, op, t.written.rhs), i))
+    return list(dict.fromkeys(out))
+
+
+def _established(m: Milestone, tasks: list[Task], results: list[StepResult],
+                 checker: Verdicts, lets: dict[sp.Symbol, sp.Expr]) -> bool:
+    """Is the milestone shown, as written up to algebra (or in a stronger form)? Compared as
+    written, with the exercise's definitions *not* expanded: in an exercise about an identity
+    every expression equals every other once they are, and the milestone would mean nothing."""
+    from checker.elaborate import IMPLIES, opaque_symbols
+
+    (a, op, b), = m.relation.relations()
+    params = {k: v for k, v in lets.items() if v.is_Number}  # a variant's numbers, not formulas
+    want = Relation(opaque_symbols(a.value.xreplace(params)), op,
+                    opaque_symbols(b.value.xreplace(params)))
+    for written, i in _candidates(tasks, results):
+        have = written.subs(params)
+        like = tasks[i].obligation
+        assert like is not None
+        for c in (have, have.flipped()):
+            if want.op in IMPLIES[c.op] and _close(c.lhs, want.lhs) and _close(c.rhs, want.rhs) \
+                    and checker.equal(c.lhs, want.lhs, like) \
+                    and checker.equal(c.rhs, want.rhs, like):
+                return True
+        f, fop = have.difference()
+        g, gop = want.difference()
+        if gop in IMPLIES[fop] and _close(f, g) and checker.equal(f, g, like):
+            return True
+    return False
+
+
+def _close(a: sp.Expr, b: sp.Expr) -> bool:
+    """A cheap filter before a proof of ``a = b``: False only when they certainly differ at
+    one of a few fixed points (where both are defined)."""
+    from fractions import Fraction
+
+    from checker.numeric import holds_at
+
+    if a == b:
+        return True
+    names = sorted({s.name for s in a.free_symbols | b.free_symbols})
+    for k in (0, 1):
+        point = {n: Fraction(3 + 2 * i + k, 7 + k) for i, n in enumerate(names)}
+        try:
+            if holds_at(Relation(a, "=", b), point) is False:
+                return False
+        except Exception:  # undefined there, or beyond exact evaluation: no verdict
+            continue
+    return True
+
+
+def _cites(req: Required, tasks: list[Task], results: list[StepResult],
+           support: set[int]) -> bool:
+    """Does a proved line that the goal rests on cite one of the required theorems?"""
+    for i in sorted(support):
+        t = tasks[i]
+        if results[i].verdict.status is Status.PROVED and any(
+                r.name in req.theorems for r in t.justification.refs):
+            return True
+    return False
 
 
 def step_feedback(tasks: list[Task], results: list[StepResult],

@@ -27,13 +27,22 @@ def _validate_one(ex: Exercise, budget: float, mutants: bool) -> Report:
 
 
 def cmd_validate(args: argparse.Namespace) -> tuple[str, int]:
-    root = args.path or default_root()
-    if not root.exists():
-        return f"proofcheck: error: {root} does not exist", 2
-    catalog = load_catalog(root)
+    roots = list(args.paths) or [default_root()]
+    for root in roots:
+        if not root.exists():
+            return f"proofcheck: error: {root} does not exist", 2
+    catalog = load_catalog(roots[0])
+    for root in roots[1:]:
+        more = load_catalog(root)
+        catalog.diagnostics += more.diagnostics
+        for ex_id, ex in more.exercises.items():
+            if ex_id in catalog.exercises and catalog.exercises[ex_id].folder != ex.folder:
+                return f"proofcheck: error: exercise id {ex_id!r} is used twice", 2
+            catalog.exercises[ex_id] = ex
     lines = [d.format() for d in catalog.diagnostics]
     if not catalog.exercises:
-        lines.append(f"proofcheck: no exercise.toml under {root}")
+        if not catalog.diagnostics:  # a file that failed to load was reported above
+            lines.append("proofcheck: no exercise.toml under " + ", ".join(map(str, roots)))
         return "\n".join(lines), 2
     exercises = list(catalog.exercises.values())
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(exercises)))

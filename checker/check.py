@@ -206,6 +206,18 @@ class _Checker:
                 return f" (it shows the stronger claim {show(a)} {cop} {show(b)}, and {extra})"
         return None
 
+    def equal(self, a: Any, b: Any, like: Obligation) -> bool:
+        """Is ``a = b`` proved under the domains and hypotheses of ``like``?"""
+        if a == b:
+            return True
+        from checker.elaborate import _connected
+
+        claim = Relation(a, "=", b)
+        hyps = _connected(claim, list(like.hypotheses))
+        names = set(claim.free_names).union(*(h.free_names for h in hyps))
+        domains = tuple((n, d) for n, d in like.domains if n in names)
+        return self.verdict(Obligation(claim, domains, tuple(hyps))).status is Status.PROVED
+
     def same(self, a: Any, b: Any) -> bool:
         if a == b:
             return True

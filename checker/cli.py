@@ -38,8 +38,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="check the proof alone, not against its exercise")
 
     v = sub.add_parser("validate", help="validate exercises: solutions, samples, mutants")
-    v.add_argument("path", nargs="?", type=Path, metavar="PATH",
-                   help="an exercise folder or a folder of exercises (default: exercises/)")
+    v.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="exercise folders or folders of exercises (default: exercises/)")
     v.add_argument("--no-mutants", action="store_true", help="skip the mutation test")
     v.add_argument("--jobs", type=int, metavar="N", help="exercises checked at once "
                    "(default: all cores)")
@@ -111,6 +111,7 @@ def _theorems(args: argparse.Namespace) -> tuple[str, int]:
         if not args.check:
             return render_theorem(thm), 0
     if args.check:
+        from checker.library.binding import unbound_parameters
         from checker.library.selfcheck import check_theorem
 
         lines, failed = [], 0
@@ -118,8 +119,11 @@ def _theorems(args: argparse.Namespace) -> tuple[str, int]:
             f = check_theorem(thm, lib, args.budget)
             failed += not f.ok
             lines.append(f"{'ok  ' if f.ok else 'FAIL'} {f.theorem}: {f.outcome}: {f.detail}")
-        lines.append(f"{len(chosen) - failed} of {len(chosen)} theorems pass the self-check")
-        return "\n".join(lines), 1 if failed else 0
+        unbound = [u for thm in chosen for u in unbound_parameters(thm)]
+        lines += [f"FAIL {u.describe()}" for u in unbound]
+        lines.append(f"{len(chosen) - failed} of {len(chosen)} theorems pass the self-check; "
+                     f"{len(unbound)} unbound parameter{'' if len(unbound) == 1 else 's'}")
+        return "\n".join(lines), 1 if failed or unbound else 0
     width = max((len(t.id) for t in chosen), default=0)
     lines = [f"{t.id.ljust(width)}  {t.statement}" for t in chosen]
     return "\n".join(lines) + f"\n{len(chosen)} theorems", 0

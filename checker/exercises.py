@@ -22,6 +22,20 @@ from checker.syntax.parse import parse_assumptions, parse_claim, parse_expressio
 
 REQUIRED = ("id", "title", "topic", "statement", "givens", "goal", "solution")
 DEFAULT_MAX_STEP_GROWTH = 25
+# what a step with no justification (or `by algebra`, `by numeric`) may close, weakest first
+AUTOMATION = ("identities", "polynomial", "anything")
+# every key an exercise.toml may use, and the keys of its tables (a typo is an error)
+KEYS: dict[str, tuple[str, ...]] = {
+    "": ("id", "title", "topic", "statement", "givens", "definitions", "goal", "allowed",
+         "solution", "points", "policy", "hint", "sample", "variants", "milestone",
+         "required"),
+    "points": ("goal", "steps"),
+    "policy": ("max_step_growth", "automation"),
+    "hint": ("text", "step"),
+    "sample": ("file", "expect", "line", "verdict", "seed"),
+    "milestone": ("relation", "points", "hint"),
+    "required": ("theorems", "why"),
+}
 
 
 def default_root() -> Path:
@@ -32,6 +46,24 @@ def default_root() -> Path:
 class Hint:
     text: str
     step: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """An intermediate relation a submission must establish (proved) before its goal counts."""
+
+    relation: RelChain
+    text: str
+    points: float = 0.0
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Required:
+    """A citation the submission's proof of the goal must make: one of ``theorems``."""
+
+    theorems: tuple[str, ...]
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,10 +111,13 @@ class Exercise:
     samples: tuple[Sample, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     texts: dict[str, Any] = field(default_factory=dict, compare=False)
+    milestones: tuple[Milestone, ...] = ()
+    required: tuple[Required, ...] = ()
+    automation: str = "anything"
 
     @property
     def max_points(self) -> float:
-        return self.points_goal + self.points_steps
+        return self.points_goal + self.points_steps + sum(m.points for m in self.milestones)
 
     def variant(self, seed: int | None) -> dict[str, Fraction]:
         """The parameters' values for a seed (None: the first value of each parameter)."""
@@ -158,6 +193,9 @@ def load_exercise(path: Path) -> Exercise:
     missing = [k for k in REQUIRED if k not in doc]
     if missing:
         raise fail(f"the exercise lacks {', '.join(missing)}")
+    unknown = _unknown_key(doc)
+    if unknown is not None:
+        raise fail(*unknown)
     try:
         givens: list[Declaration] = []
         for g in doc["givens"]:
@@ -170,6 +208,8 @@ def load_exercise(path: Path) -> Exercise:
         hints = tuple(Hint(h["text"], parse_expression(h["step"]) if "step" in h else None)
                       for h in doc.get("hint", []))
         params = tuple(_parameter(k, str(v)) for k, v in doc.get("variants", {}).items())
+        milestones = tuple(_milestone(m) for m in doc.get("milestone", []))
+        required = tuple(_required(r) for r in doc.get("required", []))
     except ParseError as exc:
         d = exc.diagnostics[0]
         raise fail(f"{d.message} [{d.code}]") from None
@@ -184,6 +224,12 @@ def load_exercise(path: Path) -> Exercise:
     points = doc.get("points", {})
     policy = doc.get("policy", {})
     allowed = doc.get("allowed")
+    automation = str(policy.get("automation", "anything"))
+    if automation not in AUTOMATION:
+        from checker.diagnostics import did_you_mean
+
+        raise fail(f"policy.automation is {automation!r}; it is one of "
+                   + ", ".join(AUTOMATION) + did_you_mean(automation, AUTOMATION), "automation")
     return Exercise(
         id=str(doc["id"]), title=str(doc["title"]), topic=str(doc["topic"]),
         statement=str(doc["statement"]), givens=tuple(givens), definitions=tuple(definitions),
@@ -191,7 +237,46 @@ def load_exercise(path: Path) -> Exercise:
         solution=folder / doc["solution"], points_goal=float(points.get("goal", 1)),
         points_steps=float(points.get("steps", 0)),
         max_step_growth=int(policy.get("max_step_growth", DEFAULT_MAX_STEP_GROWTH)),
-        hints=hints, samples=tuple(samples), parameters=params, texts=dict(doc))
+        hints=hints, samples=tuple(samples), parameters=params, texts=dict(doc),
+        milestones=milestones, required=required, automation=automation)
+
+
+def _unknown_key(doc: dict[str, Any]) -> tuple[str, str] | None:
+    """(message, the key) for the first key that exercise.toml does not know, if any."""
+    from checker.diagnostics import did_you_mean
+
+    tables: list[tuple[str, dict[str, Any]]] = [("", doc)]
+    for table in KEYS:
+        value = doc.get(table) if table else None
+        if isinstance(value, dict):
+            tables.append((table, value))
+        elif isinstance(value, list):
+            tables += [(table, v) for v in value if isinstance(v, dict)]
+    for table, entries in tables:
+        for key in entries:
+            if key not in KEYS[table]:
+                where = f"[{table}] " if table else ""
+                return (f"unknown key {where}{key!r}{did_you_mean(key, KEYS[table])}", key)
+    return None
+
+
+def _milestone(entry: dict[str, Any]) -> Milestone:
+    if "relation" not in entry:
+        raise ValueError("each [[milestone]] needs a relation")
+    rel = parse_claim(str(entry["relation"]))
+    if len(rel.relations()) != 1:
+        raise ValueError(f"a milestone is one relation, not {entry['relation']!r}")
+    return Milestone(rel, str(entry["relation"]), float(entry.get("points", 0)),
+                     str(entry.get("hint", "")))
+
+
+def _required(entry: dict[str, Any]) -> Required:
+    names = entry.get("theorems")
+    if isinstance(names, str):
+        names = [names]
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise ValueError("each [[required]] needs theorems = [\"name\", ...]")
+    return Required(tuple(names), str(entry.get("why", "")))
 
 
 @dataclass

@@ -88,6 +88,8 @@ class Assessment:
     findings: tuple[Diagnostic, ...] = ()
     feedback: tuple[tuple[int, str], ...] = ()  # (line, text), in line order
     hints: tuple[str, ...] = ()
+    milestones: tuple[tuple[str, bool], ...] = ()  # (relation, established?)
+    required: tuple[tuple[str, bool], ...] = ()  # (theorems, cited?)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,8 @@ class Assessment:
             "findings": [d.to_json() for d in self.findings],
             "feedback": [{"line": line, "text": text} for line, text in self.feedback],
             "hints": list(self.hints),
+            "milestones": [{"relation": m, "established": ok} for m, ok in self.milestones],
+            "required_citations": [{"theorems": r, "cited": ok} for r, ok in self.required],
         }
 
 

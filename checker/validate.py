@@ -26,6 +26,7 @@ from checker.syntax.ast import Chain, Expr, Have, Show
 from checker.syntax.parse import parse_file, parse_text
 
 MUTANT_RATE = 0.9
+LAZY_SHARE = 0.2  # the most a submission that only restates the goal may earn
 MAX_MUTANTS = 12
 SWAPS = {"exp(": "log(", "log(": "exp(", "sqrt(": "log(", "Phi_inv(": "Phi(", "Phi(": "Phi_inv(",
          "sin(": "cos(", "cos(": "sin(", "tanh(": "sigmoid(", "sigmoid(": "tanh("}
@@ -73,6 +74,9 @@ def first_failure(result: FileResult) -> tuple[int, str] | None:
 def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
              mutants: bool = True) -> Report:
     rep = Report(ex.id)
+    for key in ("title", "statement"):  # a scaffold is not an exercise until it is written
+        if "TODO" in str(getattr(ex, key)):
+            rep.problems.append(f"the {key} still says TODO (written by `proofcheck new`)")
     # the statement's placeholders and the parameters agree
     names = {p.name for p in ex.parameters}
     for placeholder in re.findall(r"\{([A-Za-z][A-Za-z0-9_]*)\}", ex.statement):
@@ -127,9 +131,13 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
                                     f"{sample.line}, but is {fail[1]}")
     if wrong < 2:
         rep.notes.append(f"only {wrong} wrong sample(s); two or more catch more mistakes")
-    if _one_step_passes(ex, budget_s, lib):
-        rep.notes.append("the goal alone, `show GOAL by algebra`, passes: a one-step submission "
-                         "gets full marks (lower policy.max_step_growth, or ask for steps)")
+    for name, share in _lazy_scores(ex, budget_s, lib):
+        if share > LAZY_SHARE:
+            rep.problems.append(
+                f"the lazy submission `{name}` earns {share:.0%} of the points (at most "
+                f"{LAZY_SHARE:.0%} allowed): add milestones or required citations, or "
+                "restrict policy.automation (docs/exercise-format.md)")
+            break
     # the goal is not refuted numerically
     goal_check = _goal_refuted(ex, budget_s, lib)
     if goal_check:
@@ -148,15 +156,27 @@ def _check_against(ex: Exercise, text: str, name: str, budget_s: float,
     return check_proof(proof, diags, budget_s, lib, ex, None)
 
 
-def _one_step_passes(ex: Exercise, budget_s: float, lib: Library | None) -> bool:
+def lazy_submissions(ex: Exercise) -> list[tuple[str, str]]:
+    """(name, text) of submissions that only restate the goal and close it in one automatic
+    step: none of them may earn more than LAZY_SHARE of the points."""
     a, op, b = ex.goal.relations()[0]
-    givens = ", ".join(str(g) for g in ex.texts.get("givens", []))
-    lets = "".join(f"let {d}\n" for d in ex.texts.get("definitions", []))
-    text = (f"exercise {ex.id}\ngiven {givens}\n{lets}show {a.text} {op} {b.text}\n"
-            f"  {a.text}\n    {op} {b.text}   by algebra\nqed\n")
-    r = _check_against(ex, text, "one-step", budget_s, lib)
-    return r is not None and r.assessment is not None and r.assessment.passed and not any(
-        d.code == "step-too-large" for d in r.assessment.findings)
+    head = f"exercise {ex.id}\n"
+    return [
+        ("show GOAL by algebra", f"{head}show {a.text} {op} {b.text} by algebra\n"),
+        ("one step by algebra", f"{head}show {a.text} {op} {b.text}\n  {a.text}\n"
+                                f"    {op} {b.text}   by algebra\nqed\n"),
+        ("one step, no justification", f"{head}show {a.text} {op} {b.text}\n  {a.text}\n"
+                                       f"    {op} {b.text}\nqed\n"),
+    ]
+
+
+def _lazy_scores(ex: Exercise, budget_s: float, lib: Library | None) -> list[tuple[str, float]]:
+    out = []
+    for name, text in lazy_submissions(ex):
+        r = _check_against(ex, text, name, budget_s, lib)
+        a = r.assessment if r is not None else None
+        out.append((name, a.score / a.max_score if a is not None and a.max_score else 0.0))
+    return out
 
 
 def _goal_refuted(ex: Exercise, budget_s: float, lib: Library | None) -> str | None:
