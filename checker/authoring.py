@@ -159,6 +159,16 @@ def cmd_show(args: argparse.Namespace) -> tuple[str, int]:
     for d in ex.texts.get("definitions", []):
         lines.append(f"Let: {d}")
     lines.append(f"Show: {ex.texts['goal']}")
+    for m in ex.milestones:
+        lines.append(f"Milestone ({m.points:g} points): {m.text}")
+    for r in ex.required:
+        lines.append("Cite: " + " or ".join(r.theorems) + (f" ({r.why})" if r.why else ""))
+    if ex.allowed is not None:
+        lines.append("Theorems you may cite: " + (", ".join(ex.allowed) or "none"))
+    if ex.automation != "anything":
+        lines.append("Steps without a cited fact or theorem may close: " + {
+            "identities": "identities only",
+            "polynomial": "identities and polynomial inequalities"}[ex.automation])
     if values:
         shown = ", ".join(f"{k} = {v}" for k, v in values.items())
         which = f"seed {seed}" if seed is not None else "the default variant; pass --seed"

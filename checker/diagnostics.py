@@ -72,6 +72,9 @@ _CODES = [
     # -- structure of a proof file
     Code("missing-header", "structure", "warning", "The file has no `exercise ID` line.",
          "the file does not say which exercise it solves (add `exercise ID` as its first line)"),
+    Code("empty-proof", "structure", "error", "A file with nothing to check.",
+         "the file has no `exercise` line and no statement: nothing to check (is it the "
+         "right file?)"),
     Code("duplicate-header", "structure", "error", "More than one `exercise` line.",
          "a second `exercise` line; the first was on line {first}"),
     Code("qed-without-show", "structure", "error", "A `qed` with no open `show`.",

@@ -71,13 +71,15 @@ def test_binary_junk(tmp_path: Path, data: bytes, code: str) -> None:
     assert [code] == [d.code for d in result.diagnostics]
 
 
-def test_empty_file(tmp_path: Path) -> None:
-    """An empty file checks nothing and says so (exit 0: nothing is wrong)."""
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_empty_file(tmp_path: Path, text: str) -> None:
+    """A file with nothing to check is an error (usually the wrong file), never "0 checked"."""
     f = tmp_path / "empty.proof"
-    f.write_text("")
+    f.write_text(text)
     result = check_file(f)
     assert result.steps == ()
-    assert result.exit_code == 0
+    assert ["empty-proof"] == [d.code for d in result.diagnostics]
+    assert 2 == result.exit_code
 
 
 def test_no_evaluator_is_applied_to_text() -> None:

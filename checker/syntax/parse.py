@@ -571,6 +571,8 @@ def _assemble(pieces: list[tuple[int, Any]], path: str, physical: list[str],
                                open_show.span, closed=False))
     if header is None and statements:
         diags.append(make("missing-header", file=path, line=1, col=1))
+    elif header is None and not diags:
+        diags.append(make("empty-proof", file=path, line=1, col=1))
     return ProofFile(path, header, tuple(statements), tuple(physical))
 
 
