@@ -114,6 +114,7 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
     else:
         summary = f"not passed: {goal.verdict.reason or goal.verdict.label}"
     hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
+    seed = seed if ex.parameters else None  # a variant seed means nothing without variants
     return Assessment(ex.id, passed, score, ex.max_points, summary, seed,
                       tuple(all_findings), tuple(sorted(set(feedback))), hints,
                       tuple(zip((m.text for m in ex.milestones), shown, strict=True)),
