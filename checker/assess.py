@@ -65,7 +65,7 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
                                          col=res.col, growth=growth, limit=ex.max_step_growth))
         if res.verdict.status is not Status.PROVED and task.kind == "step":
             hint = _step_hint(ex, task, checker, lets)
-            if hint:
+            if hint and not _suggests(hint, {r.name for r in task.justification.refs}):
                 feedback.append((res.line, f"hint: {hint}"))
     feedback += step_feedback(tasks, results, checker)
     goal = results[-1]
@@ -113,13 +113,20 @@ def assess(ex: Exercise, seed: int | None, tasks: list[Task], results: list[Step
         summary = "not passed: the goal is reached, but " + "; ".join(reasons)
     else:
         summary = f"not passed: {goal.verdict.reason or goal.verdict.label}"
-    hints = tuple(h.text for h in ex.hints if h.step is None) if not passed else ()
+    names = {r.name for t in tasks for r in t.justification.refs}
+    hints = tuple(h.text for h in ex.hints if h.step is None
+                  and not _suggests(h.text, names)) if not passed else ()
     seed = seed if ex.parameters else None  # a variant seed means nothing without variants
     return Assessment(ex.id, passed, score, ex.max_points, summary, seed,
                       tuple(all_findings), tuple(sorted(set(feedback))), hints,
                       tuple(zip((m.text for m in ex.milestones), shown, strict=True)),
                       tuple(zip((" or ".join(r.theorems) for r in ex.required), cited,
                                 strict=True)))
+
+
+def _suggests(hint: str, cited: set[str]) -> bool:
+    """Does the hint point at a theorem the submission (or the line) already cites?"""
+    return any(f"`{name}`" in hint for name in cited)
 
 
 def _candidates(tasks: list[Task], results: list[StepResult]) -> list[tuple[Relation, int]]:

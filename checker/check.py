@@ -75,10 +75,10 @@ class _Checker:
             main = self.verdict(task.obligation, mode)
         verdict = self.settle(i, task, combine(main, defs, side), defs, mode, done)
         cx = verdict.counterexample
-        if cx is not None and verdict.reason.startswith(
-                ("not defined", "a theorem is used", "a citation's argument")) \
+        if cx is not None and verdict.reason.startswith("not defined") \
                 and task.obligation is not None:
-            # a failed condition: show the step's own sides at the point (often undefined)
+            # a failed definedness condition: show the step's own sides at the point (often
+            # undefined); a failed side condition of a theorem keeps its own two sides
             from checker.numeric import decimal_of
 
             point = dict(cx.values)
