@@ -17,9 +17,11 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from checker.binders import rename_apart, substitute
 from checker.diagnostics import Diagnostic, make
 from checker.functions import is_opaque
-from checker.library.theorems import Library, Theorem
+from checker.library.citation import instantiate
+from checker.library.theorems import Library
 from checker.obligations import REAL, Domain, Obligation, Relation, Status, Verdict, sym
 from checker.printing import show
 from checker.syntax.ast import (
@@ -58,12 +60,24 @@ class Task:
     side: list[Definedness] = field(default_factory=list)  # hypotheses of cited theorems
     preset: Verdict | None = None  # decided without engines (e.g. an unknown theorem)
     shown: str = ""  # the fully parenthesized reading, for --show-parsed
-    depends_on: list[int] = field(default_factory=list)  # indices of tasks (goal: its steps)
+    # the tasks this one rests on (see checker/proofgraph.py): cited facts, the definitions its
+    # expressions use, and for a goal the steps of its chain
+    rests_on: list[int] = field(default_factory=list)
     goal: tuple[sp.Expr, str, sp.Expr, sp.Expr, str, sp.Expr] | None = None
     growth: int = 0  # how much the step changes its expression (for the step-size policy)
     raw: Relation | None = None  # the claim with opaque terms kept (for fallacy detectors)
     # builds obligations in the task's context (for a goal reached through a stronger claim)
     context: Callable[[Relation], Obligation] | None = None
+    # the same claim without anything the justification brought in (cited facts and theorem
+    # instances): a step must never be weaker for citing, nor hide a counterexample by it
+    bare: Obligation | None = None
+    # the relation as written (no `let` substituted): what milestones are compared with
+    written: Relation | None = None
+    cited: list[Relation] = field(default_factory=list)  # what the justification brought in
+
+    @property
+    def line(self) -> int:
+        return self.span.line
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,7 @@ class ExerciseSetting:
     definitions: tuple[tuple[str, Expr], ...]
     goal: RelChain
     allowed: tuple[str, ...] | None
+    automation: str = "anything"  # what an unjustified step may close (exercise-format.md)
 
 
 @dataclass
@@ -111,6 +126,10 @@ class Elaborator:
         self.library = library if library is not None else Library()
         self.warned: set[str] = set()
         self.declared_at: dict[str, int] = {}
+        self.let_task: dict[str, int] = {}  # a `let` name -> the task of its definition
+        # (the line of a given, the premises in force after it): contradictory premises are
+        # an error at the line that makes them contradictory (see checker.check)
+        self.premises: list[tuple[Span, Obligation]] = []
 
     # -------------------------------------------------------------------------- helpers
     def diag(self, code: str, span: Span, **fields: Any) -> None:
@@ -121,7 +140,7 @@ class Elaborator:
 
     def subst(self, e: sp.Expr) -> sp.Expr:
         """``let`` names replaced by their definitions, opaque terms by their variables."""
-        return opaque_symbols(e.xreplace(self.ctx.lets) if self.ctx.lets else e)
+        return opaque_symbols(substitute(e, self.ctx.lets))
 
     def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
         return tuple(sorted((n, self.ctx.domains.get(n, _opaque_domain(n))) for n in names))
@@ -182,19 +201,38 @@ class Elaborator:
 
     def _condition(self, c: Condition) -> list[
             tuple[Relation, str, dict[str, Domain], list[Relation]]]:
-        rel = Relation(self.subst(c.relation.lhs), c.relation.op, self.subst(c.relation.rhs))
+        lhs, rhs, exponent, bound = c.relation.lhs, c.relation.rhs, c.exponent, c.bound
+        note = ""
+        if bound:
+            # under a sum: stated about names of its own, never about a variable of the proof
+            # (nor an outer summation variable) that has the same name
+            ctx = self.ctx
+            in_use = set(ctx.declared) | set(ctx.domains) | {s.name for s in ctx.lets}
+            for rel in [*ctx.hypotheses, *(r for rs in ctx.let_conditions.values() for r in rs)]:
+                in_use |= rel.free_names
+            for value in ctx.lets.values():
+                in_use |= {s.name for s in value.atoms(sp.Symbol)}
+            exprs = [lhs, rhs] if exponent is None else [lhs, rhs, exponent]
+            bound, exprs = rename_apart(bound, exprs, in_use)
+            lhs, rhs = exprs[:2]
+            exponent = exprs[2] if exponent is not None else None
+            renamed = [f"{new} is the summation variable {old}"
+                       for (old, _, _), (new, _, _) in zip(c.bound, bound, strict=True)
+                       if new != old]
+            note = f" ({', '.join(renamed)})" if renamed else ""
+        rel = Relation(self.subst(lhs), c.relation.op, self.subst(rhs))
         extra_domains: dict[str, Domain] = {}
         extra_hyps: list[Relation] = []
-        for name, lo, hi in c.bound:
+        for name, lo, hi in bound:
             low = self.subst(lo)
             extra_domains[name] = Domain(lo=_rational(low), integer=True)
-            extra_hyps += [Relation(sym(name), ">=", self.subst(lo)),
+            extra_hyps += [Relation(sym(name), ">=", low),
                            Relation(sym(name), "<=", self.subst(hi))]
         if c.kind == "power":
             # base^exponent with a symbolic exponent: an integer exponent needs only a nonzero
             # base (and nothing when it cannot be negative); otherwise the base must be > 0.
             base = rel.lhs
-            expo = self.subst(c.exponent) if c.exponent is not None else None
+            expo = self.subst(exponent) if exponent is not None else None
             if expo is not None:
                 names = Relation(expo, "=", sp.Integer(0)).free_names
                 doms = dict(self.domains_for(set(names)))
@@ -203,24 +241,36 @@ class Elaborator:
                         doms[n] = doms[n].meet(d)
                 assumed = Obligation(Relation(expo, ">=", sp.Integer(0)),
                                      tuple(sorted(doms.items())))
-                e2 = expo.xreplace(assumed.assumed_symbols())
+                e2 = substitute(expo, assumed.assumed_symbols())
                 if e2.is_integer:
                     if e2.is_nonnegative:
                         return []
                     return [(Relation(base, "!=", sp.Integer(0)),
-                             "the base of a power with a possibly negative exponent is not 0",
-                             extra_domains, extra_hyps)]
-        return [(rel, c.why, extra_domains, extra_hyps)]
+                             "the base of a power with a possibly negative exponent is not 0"
+                             + note, extra_domains, extra_hyps)]
+        return [(rel, c.why + note, extra_domains, extra_hyps)]
+
+    def checkpoint(self, span: Span) -> None:
+        """What the givens declared so far put in force (checked for a contradiction)."""
+        names: set[str] = set(self.ctx.domains)
+        for h in self.ctx.hypotheses:
+            names |= h.free_names
+        ob = Obligation(Relation(sp.Integer(0), "=", sp.Integer(1)), self.domains_for(names),
+                        tuple(dict.fromkeys(self.ctx.hypotheses)))
+        if not self.premises or self.premises[-1][1] != ob:
+            self.premises.append((span, ob))
 
     # -------------------------------------------------------------------------- statements
     def run(self) -> tuple[list[Task], list[Diagnostic]]:
         if self.exercise is not None:
             self.setup_exercise(self.exercise)
+            self.checkpoint(Span(0, 0))
         else:
             for st in self.proof.statements:
                 if isinstance(st, Given):
                     for item in st.items:
                         self.declare(item)
+                    self.checkpoint(st.span)
         for st in self.proof.statements:
             if isinstance(st, Given):
                 if self.exercise is not None:
@@ -228,7 +278,11 @@ class Elaborator:
                         self.assumption(item, st)
                 continue
             if isinstance(st, Let):
+                before = len(self.tasks)
                 self.let(st)
+                if len(self.tasks) > before and self.tasks[-1].kind == "definition":
+                    self.tasks[-1].rests_on = self.definition_tasks(st.expr)
+                    self.let_task[st.name] = len(self.tasks) - 1
             elif isinstance(st, Have):
                 self.have(st)
             elif isinstance(st, Chain):
@@ -249,8 +303,7 @@ class Elaborator:
         for item in ex.givens:
             self.declare(item)
         for name, expr in ex.definitions:
-            defined = self.conditions([expr])
-            self.ctx.let_conditions[name] = [d.obligation.claim for d in defined]
+            self.ctx.let_conditions[name] = self._let_hypotheses(expr)
             self.ctx.lets[sym(name)] = self.subst(expr.value)
             self.ctx.let_shown[name] = expr.shown
             self.ctx.let_text[name] = expr.text
@@ -286,14 +339,14 @@ class Elaborator:
         text = f"goal of {ex.id}: {lhs.text} {op} {rhs.text}"
         task = Task(kind="exercise", span=span, text=text, op=op,
                     justification=Justification("none"), obligation=None,
-                    depends_on=list(range(len(self.tasks))),
                     shown=f"{lhs.shown} {op} {rhs.shown}", context=self.obligation)
-        shows = [t for t in self.tasks if t.kind == "goal"]
+        shows = [i for i, t in enumerate(self.tasks) if t.kind == "goal"]
         if not shows:
             task.preset = Verdict(Status.UNKNOWN, "goal",
                                   "the submission has no `show` block for the exercise's goal")
         else:
-            last = shows[-1]
+            last = self.tasks[shows[-1]]
+            task.rests_on = [shows[-1]]  # the exercise's goal is reached through the last show
             task.span = last.span
             if last.goal is not None:
                 start, chain_op, end = last.goal[3:]
@@ -348,29 +401,41 @@ class Elaborator:
                                   f"on a name, e.g. `{target}, y > 0`")
                         return
                     mapping = {sym(subjects[0]): sym(target)}
-                left = self.subst(lhs.value.xreplace(mapping))
-                right = self.subst(rhs.value.xreplace(mapping))
+                raw_left = substitute(lhs.value, mapping)
+                raw_right = substitute(rhs.value, mapping)
+                left, right = self.subst(raw_left), self.subst(raw_right)
                 bound = _bound(left, op, right)
                 if bound is not None:
                     name, dom = bound
                     self.add_domain(name, dom, item.span)
                 else:
                     self.ctx.hypotheses.append(Relation(left, op, right))
-                    self.ctx.raw_hypotheses.append((lhs.value.xreplace(mapping), op,
-                                                    rhs.value.xreplace(mapping)))
+                    self.ctx.raw_hypotheses.append((raw_left, op, raw_right))
         for s in symbols:
             self.ctx.declared.add(s.name)
-        for name in [*subjects[:1], *targets]:
-            if item.kind:
+        # a kind after a relation applies to the name it follows: `d <= m integer` makes m an
+        # integer, not d (assuming more than was written would be unsound); after a number
+        # (`n, m >= 1 integer`) it applies to the names the item declares
+        last = opaque_symbols(rel.exprs[-1].value)
+        names = [last.name] if last.is_Symbol else [*subjects[:1], *targets]
+        for name in names if item.kind else []:
+            if sym(name) not in self.ctx.lets:  # an exercise's parameter has its value
                 self.add_domain(name, _with_kind(Domain(), item.kind), item.span)
 
     def add_domain(self, name: str, dom: Domain, span: Span) -> None:
         self.declared_at.setdefault(name, span.line)
-        merged = self.ctx.domains.get(name, REAL).meet(dom)
+        # an opaque P[...] starts from [0, 1]: `given P[A] > 2` is an empty domain, not a licence
+        merged = self.ctx.domains.get(name, _opaque_domain(name)).meet(dom)
         self.ctx.domains[name] = merged
         self.ctx.declared.add(name)
         if merged.is_empty:
             self.diag("empty-domain", span, name=name, domain=str(merged))
+
+    def _let_hypotheses(self, e: Expr) -> list[Relation]:
+        """What a later step may assume where it uses a definition: the definition's conditions,
+        except those under a sum (about its summation variable, not about a variable of the
+        proof that has the same name)."""
+        return [rel for c in e.conditions if not c.bound for rel, _, _, _ in self._condition(c)]
 
     def let(self, st: Let) -> None:
         value = self.subst(st.expr.value)
@@ -389,7 +454,7 @@ class Elaborator:
             return
         self.warn_undeclared(st.expr)
         defined = self.conditions([st.expr])
-        self.ctx.let_conditions[st.name] = [d.obligation.claim for d in defined] + [
+        self.ctx.let_conditions[st.name] = self._let_hypotheses(st.expr) + [
             h for n in sorted(self.let_names(st.expr)) for h in self.ctx.let_conditions.get(n, [])]
         self.ctx.lets[name] = value
         self.ctx.let_shown[st.name] = st.expr.shown
@@ -404,7 +469,7 @@ class Elaborator:
         self.warn_undeclared(lhs)
         self.warn_undeclared(rhs)
         claim = Relation(self.subst(lhs.value), op, self.subst(rhs.value))
-        raw = [lhs.value.xreplace(self.ctx.lets), rhs.value.xreplace(self.ctx.lets)]
+        raw = [substitute(lhs.value, self.ctx.lets), substitute(rhs.value, self.ctx.lets)]
         extra, preset, side = self.cited(just, raw)
         uses = self.let_names(lhs, rhs)
         facts = [i for r in just.refs if r.name in self.ctx.fact_tasks
@@ -414,10 +479,20 @@ class Elaborator:
         if uses:
             shown += "   where " + ", ".join(
                 f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
+        if preset is None and self.exercise is not None:
+            preset = _policy(self.exercise.automation, just, claim)
         return Task(kind=kind, span=span, text=text, op=op, justification=just, obligation=ob,
-                    definedness=self.conditions([lhs, rhs]), side=side, preset=preset,
-                    shown=shown, depends_on=facts, growth=abs(self.size(lhs) - self.size(rhs)),
-                    raw=Relation(raw[0], op, raw[1]))
+                    definedness=self.conditions([lhs, rhs]), side=side,
+                    preset=preset, shown=shown,
+                    rests_on=facts + self.definition_tasks(lhs, rhs),
+                    growth=abs(self.size(lhs) - self.size(rhs)),
+                    raw=Relation(raw[0], op, raw[1]),
+                    bare=self.obligation(claim, [], uses) if extra else None, cited=extra,
+                    written=Relation(opaque_symbols(lhs.value), op, opaque_symbols(rhs.value)))
+
+    def definition_tasks(self, *exprs: Expr) -> list[int]:
+        """The tasks of the submission's own ``let`` definitions that the expressions use."""
+        return sorted(self.let_task[n] for n in self.let_names(*exprs) if n in self.let_task)
 
     def size(self, e: Expr) -> int:
         """Operations in an expression as written, counting those of the definitions it uses.
@@ -431,13 +506,17 @@ class Elaborator:
 
     def cited(self, just: Justification, targets: list[sp.Expr]) -> tuple[
             list[Relation], Verdict | None, list[Definedness]]:
-        """Hypotheses from cited facts and theorems, the theorems' side obligations, and a
-        preset verdict when a citation cannot be used."""
+        """Hypotheses from cited facts and theorems, the side obligations (the theorems'
+        hypotheses, and the citations' arguments being defined: an undefined argument must
+        never license anything), and a preset verdict when a citation cannot be used."""
         if just.kind != "refs":
             return [], None, []
         extra: list[Relation] = []
         side: list[Definedness] = []
         pending: list[tuple[Relation, str]] = []
+        arg_exprs = [e for ref in just.refs for _, e in ref.args]
+        side += [Definedness(d.obligation, f"a citation's argument is defined: {d.why}")
+                 for d in self.conditions(arg_exprs)]
         for ref in just.refs:
             if ref.name in ("algebra", "numeric") and not ref.args:
                 continue  # `by h1, algebra`: the fact, then algebra
@@ -453,14 +532,15 @@ class Elaborator:
 
                 hint = did_you_mean(ref.name, [*self.ctx.facts, *self.library.theorems,
                                                "algebra", "numeric"])
-                return extra, _citation(f"no fact or theorem named {ref.name!r}{hint}"), side
+                reason = f"no fact or theorem named {ref.name!r}{hint}"
+                return extra, _citation(reason), side
             if (self.exercise is not None and self.exercise.allowed is not None
                     and thm.id not in self.exercise.allowed):
                 self.findings.append(make(
                     "theorem-not-allowed", file=self.proof.path, line=ref.span.line,
                     col=ref.span.col, name=thm.id, exercise=self.exercise.id,
                     allowed=", ".join(self.exercise.allowed) or "none"))
-            args = {n: e.value.xreplace(self.ctx.lets) for n, e in ref.args}
+            args = {n: substitute(e.value, self.ctx.lets) for n, e in ref.args}
             known = list(self.ctx.raw_hypotheses) + [
                 (r.lhs, r.op, r.rhs) for rels in self.ctx.facts.values() for r in rels]
             inst = instantiate(thm, args, targets, known)
@@ -526,9 +606,11 @@ class Elaborator:
         chain_op = _compose([s.op for s in last.steps]) if last.steps else None
         text = f"show {st.claim.exprs[0].text} ... {st.claim.exprs[-1].text}" if len(rels) > 1 \
             else f"show {lhs.text} {op} {rhs.text}"
+        # the goal rests on its chain's steps, and its own two sides must be defined
         task = Task(kind="goal", span=st.span, text=text, op=op,
-                    justification=Justification("none"), obligation=None, depends_on=steps,
-                    shown=f"{lhs.shown} {op} {rhs.shown}")
+                    justification=Justification("none"), obligation=None, rests_on=steps,
+                    shown=f"{lhs.shown} {op} {rhs.shown}",
+                    definedness=self.conditions([e for e in st.claim.exprs]))
         if len(rels) > 1:
             task.preset = Verdict(Status.UNKNOWN, "goal",
                                   "a show block with a chain proves one relation; write one "
@@ -623,6 +705,27 @@ def _bound_in_sum(e: sp.Expr, s: sp.Symbol) -> bool:
     return any(s in sm.variables for sm in e.atoms(sp.Sum))
 
 
+def _policy(automation: str, just: Justification, claim: Relation) -> Verdict | None:
+    """A verdict when the exercise's automation policy does not let this step close without
+    a cited fact or theorem (None when it may be checked as usual)."""
+    if automation == "anything" or (just.kind == "refs" and any(
+            r.name not in ("algebra", "numeric") for r in just.refs)):
+        return None
+    if claim.op in ("=", "!=") or not claim.free_names:
+        return None  # identities, and relations between numbers, are always automatic
+    if automation == "polynomial":
+        f, _ = claim.difference()
+        names = [sym(n) for n in sorted(claim.free_names)]
+        if not f.atoms(AppliedUndef) and f.is_polynomial(*names):
+            return None
+        allowed = "identities and polynomial inequalities"
+    else:
+        allowed = "identities"
+    return Verdict(Status.UNKNOWN, "policy",
+                   f"this exercise lets a step without a cited fact or theorem close {allowed} "
+                   "only: justify this inequality with `by` a fact or a theorem")
+
+
 def _citation(reason: str) -> Verdict:
     return Verdict(Status.UNKNOWN, "citation", reason)
 
@@ -644,144 +747,3 @@ def _opaque_domain(name: str) -> Domain:
     if name.startswith("P[") and name.endswith("]"):
         return Domain(Fraction(0), Fraction(1))
     return REAL
-
-
-def theorem_context(thm: Theorem) -> Context:
-    """The domains and hypotheses a theorem's variable declarations mean."""
-    from checker.syntax.ast import ProofFile
-
-    e = Elaborator(ProofFile(thm.path, None, ()))
-    for item in thm.variables:
-        e.declare(item)
-    return e.ctx
-
-
-def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
-                known: list[tuple[sp.Expr, str, sp.Expr]] | None = None) -> (
-        tuple[list[Relation], list[tuple[Relation, str]]] | str):
-    """The theorem's conclusion and hypotheses with its variables replaced.
-
-    Arguments not given are found by matching the conclusion against ``targets`` (the step's
-    two sides). Returns a reason (a string) when the citation cannot be instantiated.
-    """
-    names = _relevant(thm)
-    unknown = [a for a in args if a not in thm.var_names]
-    if unknown:
-        return (f"{thm.id} has no variable {unknown[0]!r}; its variables are "
-                + ", ".join(thm.var_names))
-    mapping: dict[str, sp.Expr] = dict(args)
-    missing = [n for n in names if n not in mapping]
-    if missing:
-        found = _match(thm, mapping, targets, known or [])
-        if found is None:
-            return (f"could not tell {', '.join(missing)} from the step; give "
-                    f"{'them' if len(missing) > 1 else 'it'}: {thm.id}("
-                    + ", ".join(f"{n} = ..." for n in missing) + ")")
-        mapping = found
-    subs = {sym(n): v for n, v in mapping.items()}
-    conclusion = [Relation(a.value.xreplace(subs), op, b.value.xreplace(subs))
-                  for a, op, b in thm.conclusion.relations()]
-    hyps: list[tuple[Relation, str]] = []
-    ctx = theorem_context(thm)
-    for n in [n for n in thm.var_names if n in mapping]:
-        d = ctx.domains.get(n, REAL)
-        for r in d.relations(n):
-            hyps.append((r.subs(subs), f"{thm.id} needs {r}"))
-        if d.integer:
-            hyps.append((Relation(sp.floor(subs[sym(n)]), "=", subs[sym(n)]),
-                         f"{thm.id} needs {n} to be an integer"))
-    for r in ctx.hypotheses:
-        hyps.append((r.subs(subs), f"{thm.id} needs {r}"))
-    for chain in thm.hypotheses:
-        for a, op, b in chain.relations():
-            rel = Relation(a.value, op, b.value)
-            hyps.append((rel.subs(subs), f"{thm.id} needs {rel}"))
-    return conclusion, hyps
-
-
-def _relevant(thm: Theorem) -> list[str]:
-    """The variables the conclusion or a hypothesis mentions (others need no value)."""
-    used: set[str] = set()
-    for chain in (thm.conclusion, *thm.hypotheses):
-        for e in chain.exprs:
-            used |= {s.name for s in e.value.free_symbols}
-    return [n for n in thm.var_names if n in used]
-
-
-def _match(thm: Theorem, given: dict[str, sp.Expr], targets: list[sp.Expr],
-           known: list[tuple[sp.Expr, str, sp.Expr]]) -> dict[str, sp.Expr] | None:
-    """Values for the theorem's missing variables, found by matching its conclusion against
-    the step (deterministic: the first match in a fixed order).
-
-    First the conclusion's two sides against the step's two sides together; then, piece by
-    piece, each side against the step's subterms, keeping the bindings consistent.
-    """
-    names = _relevant(thm)
-    wilds = {sym(n): sp.Wild(f"w_{n}") for n in names if n not in given}
-    fixed = {sym(n): v for n, v in given.items()}
-    rels = [(a.value.xreplace(fixed).xreplace(wilds), b.value.xreplace(fixed).xreplace(wilds))
-            for a, _, b in thm.conclusion.relations()]
-
-    def complete(binding: dict[sp.Wild, sp.Expr]) -> dict[str, sp.Expr] | None:
-        found = dict(given)
-        for s, w in wilds.items():
-            if w in binding:
-                found[s.name] = binding[w]
-        return found if all(n in found for n in names) else None
-
-    present = {t for e in [*targets, *[x for k in known for x in (k[0], k[2])]]
-               for t in sp.preorder_traversal(e)}
-
-    def extend(binding: dict[sp.Wild, sp.Expr], expr: sp.Expr,
-               pat: sp.Expr) -> dict[sp.Wild, sp.Expr] | None:
-        m = expr.match(pat.xreplace(binding))
-        if m is None:
-            return None
-        # a value must stand in the step or the assumptions (SymPy would happily match x
-        # against w^2 with w = sqrt(x), a value nobody wrote)
-        if any(not (v.is_Number or v in present) for v in m.values()):
-            return None
-        return {**binding, **m}
-
-    binding: dict[sp.Wild, sp.Expr] = {}
-    if len(targets) == 2:
-        for a, b in rels:
-            for first, second in (targets, targets[::-1]):
-                joint = extend({}, first, a)
-                joint = extend(joint, second, b) if joint is not None else None
-                if joint is not None:
-                    if (found := complete(joint)) is not None:
-                        return found
-                    if len(joint) > len(binding):
-                        binding = joint  # a partial match: the hypotheses may finish it
-    subterms = [t for target in targets for t in sp.preorder_traversal(target)
-                if isinstance(t, sp.Expr)]
-    for pat in [side for pair in rels for side in pair]:
-        if not pat.xreplace(binding).atoms(sp.Wild) or isinstance(pat, sp.Wild):
-            continue
-        for sub in subterms:
-            extended = extend(binding, sub, pat)
-            if extended:
-                binding = extended
-                break
-        if (found := complete(binding)) is not None:
-            return found
-    # variables only the hypotheses mention: match them against what the proof assumes
-    hyp_patterns = [(a.value.xreplace(fixed).xreplace(wilds), op,
-                     b.value.xreplace(fixed).xreplace(wilds))
-                    for chain in thm.hypotheses for a, op, b in chain.relations()]
-    for a, op, b in hyp_patterns:
-        pairs = [(x, a, y, b) for x, op2, y in known if op2 == op]
-        pairs += [(y, a, x, b) for x, op2, y in known if FLIP_OP.get(op2) == op]
-        for left, pa, right, pb in pairs:
-            step1 = extend(binding, left, pa)
-            step2 = extend(step1, right, pb) if step1 is not None else None
-            if step2 is not None:
-                binding = step2
-                break
-        if (found := complete(binding)) is not None:
-            return found
-    return None
-
-
-FLIP_OP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}

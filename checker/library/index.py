@@ -40,7 +40,10 @@ def render_index(lib: Library) -> str:
 
 def render_theorem(t: Theorem) -> str:
     lines = [f"{t.id}: {t.name}  ({t.status}, {t.topic})", "", f"  {t.doc}", ""]
-    lines.append("  for   " + ", ".join(str(v) for v in t.texts.get("variables", [])))
+    lines.append("  for   " + (", ".join(str(v) for v in t.texts.get("variables", [])) or "-"))
+    if t.objects:
+        lines.append("  about " + ", ".join(t.objects) + "  (objects: any instance, matched from "
+                     "the step or given by name)")
     for h in t.texts.get("hypotheses", []):
         lines.append(f"  if    {h}")
     lines.append(f"  then  {t.statement}")
@@ -49,7 +52,7 @@ def render_theorem(t: Theorem) -> str:
     lines += ["", f"  source: {t.source}"]
     if t.url:
         lines.append(f"  {t.url}")
-    args = ", ".join(f"{n} = ..." for n in t.var_names)
+    args = ", ".join(f"{n} = ..." for n in [*t.var_names, *t.objects])
     lines += ["", f"  cite as: by {t.id}({args})"]
     if t.proof:
         lines += ["", "  proof:"] + ["    " + line for line in t.proof.strip().splitlines()]

@@ -17,9 +17,10 @@ from fractions import Fraction
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from checker.elaborate import Context, Elaborator, opaque_symbols, theorem_context
+from checker.elaborate import Context, Elaborator, opaque_symbols
 from checker.engines import portfolio
 from checker.functions import is_opaque
+from checker.library.citation import theorem_context
 from checker.library.theorems import Library, Theorem
 from checker.numeric import Undefined, holds_at
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status

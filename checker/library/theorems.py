@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from checker.syntax.parse import parse_assumptions, parse_claim
 
 REQUIRED = ("id", "name", "doc", "variables", "conclusion", "source", "status")
 STATUSES = ("cited", "derived")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 def default_root() -> Path:
@@ -48,6 +50,9 @@ class Theorem:
     equality: str | None = None
     model: dict[str, Any] | None = None
     texts: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the names the opaque terms are about (random variables, classes, functions, points):
+    # matched or given by name when cited, like variables, but without a numeric domain
+    objects: tuple[str, ...] = ()
 
     @property
     def var_names(self) -> list[str]:
@@ -167,9 +172,23 @@ def _theorem(entry: dict[str, Any], topic: str, name: str, text: str,
         lib.diagnostics.append(make("theorem-file", file=name, line=line,
                                     detail=f"theorem {tid!r}: {d.message} [{d.code}]"))
         return None
-    return Theorem(
+    objects = entry.get("objects", [])
+    if not (isinstance(objects, list) and all(isinstance(o, str) and _NAME.fullmatch(o)
+                                              for o in objects)):
+        lib.diagnostics.append(make("theorem-file", file=name, line=line,
+                                    detail=f"theorem {tid!r}: `objects` must be a list of names"))
+        return None
+    thm = Theorem(
         id=tid, name=str(entry["name"]), doc=str(entry["doc"]), variables=tuple(variables),
         hypotheses=hypotheses, conclusion=conclusion, source=str(entry["source"]),
         url=str(entry.get("url", "")), tags=tuple(entry.get("tags", ())),
         status=str(entry["status"]), topic=topic, path=name, proof=entry.get("proof"),
-        equality=entry.get("equality"), model=entry.get("model"), texts=dict(entry))
+        equality=entry.get("equality"), model=entry.get("model"), texts=dict(entry),
+        objects=tuple(dict.fromkeys(objects)))
+    both = [o for o in thm.objects if o in thm.var_names]
+    if both:
+        lib.diagnostics.append(make("theorem-file", file=name, line=line,
+                                    detail=f"theorem {tid!r}: {both[0]!r} is declared both as "
+                                    "a variable and as an object"))
+        return None
+    return thm
