@@ -10,9 +10,10 @@ counterexample.
 
 Each model is tied to the shape of the conclusions it serves (its ``doc`` says which term each
 head stands for). Hypotheses about the random quantities themselves (``P[a <= X <= b] = 1``,
-``P[A_i] <= q``, ``BoundedDiff[f] <= c``) hold by the model's construction, once the theorem's
-``fix`` pins the variables the model assumes; ``evaluate`` gives no values for them. Keys a
-theorem does not use are ignored.
+``MaxProb[A, k] <= q``, ``BoundedDiff[f] <= c``, ``Size[H] <= k``) hold by the model's
+construction, once the theorem's ``fix`` pins the variables the model assumes; ``evaluate`` gives
+no values for them. The theorem's objects (``X``, ``A``, ``f``, ``H``) are the model's random
+quantities and are not drawn. Keys a theorem does not use are ignored.
 
 Variables are looked up by name, with the usual aliases: the sample size is ``n`` (or ``m``),
 the deviation ``t`` (or ``eps``). Everything is computed with ``Fraction``: no floats.
@@ -124,9 +125,10 @@ def bernoulli_mean_model(name: str, event_text: str,
         prob = binomial_probability(n, p, lambda k: event(Fraction(k, n), p, t))
         return {"P": prob, "E": p, "Var": p * (1 - p)}
 
-    doc = (f"X_1..X_n i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, b = 1), mean their "
-           f"average, mu = p. P is P[{event_text}] (t or eps the deviation, n or m the sample "
-           f"size), from the binomial distribution; E is E[X_i] = E[mean] = p and Var is the "
+    doc = (f"X_1..X_n i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, b = 1), mean = "
+           f"Mean[X, n] their average, mu = E[X] = p (for a finite class with k = 1, the "
+           f"deviation of its one hypothesis). P is P[{event_text}] (t or eps the deviation, n or "
+           f"m the sample size), from the binomial distribution; E is E[X] = p and Var is the "
            f"variance p*(1 - p) of one X_i.")
     return Model(name, doc, BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), evaluate)
 
@@ -187,8 +189,9 @@ MODELS: dict[str, Model] = {
         bernoulli_mean_model("bernoulli_mean_lower", "mu - mean >= t",
                              lambda mean, p, t: p - mean >= t),
         Model("bernoulli_sum_upper",
-              "S = X_1 + ... + X_n with X_i i.i.d. Bernoulli(p) (values in [0, 1], so fix a = 0, "
-              "b = 1); P is P[S - E[S] >= t], from the binomial distribution, and E is E[S] = n*p.",
+              "S = Total[X, n] = X_1 + ... + X_n with X_i i.i.d. Bernoulli(p) (values in [0, 1], "
+              "so fix a = 0, b = 1); P is P[S - n*E[X] >= t], from the binomial distribution, and "
+              "E is E[S] = n*p.",
               BERNOULLI_PARAMS, dict(BERNOULLI_LIMITS), bernoulli_sum_upper),
         Model("bernoulli_sum_scaled_upper",
               "f = c*(X_1 + ... + X_n) with X_i i.i.d. Bernoulli(p): changing one input moves f by "
@@ -205,9 +208,58 @@ MODELS: dict[str, Model] = {
               "P[|Z - E[Z]| >= a], E is E[Z] = z and Var is Var[Z] = u*z^2.",
               ("z in [-4, 4]", "u in [0, 1]"), {}, chebyshev_three_point),
         Model("union_equal_bounds",
-              "k events, each of probability u*q <= q; their union has probability anywhere from "
+              "k events A_1..A_k, each of probability u*q <= q (MaxProb[A, k] <= q); their union "
+              "Union[A, k] has probability anywhere from "
               "the largest single probability u*q to min(1, k*u*q), chosen by w: P is "
               "u*q + w*(min(1, k*u*q) - u*q), the probability that some event happens.",
               ("u in [0, 1]", "w in [0, 1]"), {"k": (1, MAX_EVENTS)}, union_equal_bounds),
     )
 }
+
+
+# ------------------------------------------------------------------------------ standardized noise
+# (appended for theorems/generative/reparameterization.toml)
+
+
+def standardized_three_point(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
+    """(value, probability) pairs: Z = -a or a with probability 1/(2*a^2) each, else 0 (a >= 1),
+    so E[Z] = 0 and Var[Z] = 1 exactly."""
+    a = value_of(values, "a")
+    if a < 1:
+        raise ValueError(f"a must be >= 1, got {a}")
+    w = 1 / (2 * a * a)
+    return [(-a, w), (Fraction(0), 1 - 2 * w), (a, w)]
+
+
+def _affine_of_standardized(values: Mapping[str, Fraction]) -> list[tuple[Fraction, Fraction]]:
+    mu, sigma = value_of(values, "mu"), value_of(values, "sigma")
+    return [(mu + sigma * z, w) for z, w in standardized_three_point(values)]
+
+
+def standardized_affine(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    dist = _affine_of_standardized(values)
+    m = mean_of(dist)
+    return {"E": m, "Var": sum(((v - m) ** 2 * w for v, w in dist), Fraction(0))}
+
+
+def standardized_affine_square(values: Mapping[str, Fraction]) -> dict[str, Fraction]:
+    return {"E": mean_of([(v * v, w) for v, w in _affine_of_standardized(values)])}
+
+
+MODELS.update({
+    m.name: m
+    for m in (
+        Model("standardized_affine",
+              "Z = -a, 0, a with probabilities 1/(2*a^2), 1 - 1/a^2, 1/(2*a^2) (a >= 1), so "
+              "E[Z] = 0 and Var[Z] = 1 hold by construction. E is E[mu + sigma*Z] and Var is "
+              "Var[mu + sigma*Z], computed from the distribution of mu + sigma*Z; they are also "
+              "E and Var of Reparam[mu, sigma] = mu + sigma*eps, eps ~ N(0, 1), which depend on "
+              "eps only through its first two moments.",
+              ("a in [1, 4]",), {}, standardized_affine),
+        Model("standardized_affine_square",
+              "Z as in standardized_affine (E[Z] = 0, Var[Z] = 1). E is E[(mu + sigma*Z)^2] "
+              "(= E[Reparam[mu, sigma]^2], which depends on the noise only through its first two "
+              "moments), computed from the distribution of mu + sigma*Z.",
+              ("a in [1, 4]",), {}, standardized_affine_square),
+    )
+})
