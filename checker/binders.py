@@ -10,7 +10,7 @@ first number that is free (``i1``, ``i2``, ...).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import sympy as sp
 from sympy.concrete.expr_with_limits import ExprWithLimits
@@ -43,20 +43,61 @@ def _subst(e: sp.Basic, mapping: dict[sp.Basic, sp.Basic], avoid: set[str]) -> s
         return e
     if not isinstance(e, ExprWithLimits):
         return e.func(*[_subst(a, mapping, avoid) for a in e.args])
-    clash = [lim[0] for lim in e.limits if lim[0].name in avoid]
-    if clash:  # rename the bound variables apart before anything can meet them
-        taken = avoid | {s.name for s in e.atoms(sp.Symbol)}
-        renaming = {}
-        for v in clash:
-            name = fresh_name(v.name, taken)
-            taken.add(name)
-            renaming[v] = sp.Symbol(name, **v.assumptions0)
-        e = e.xreplace(renaming)
-    bound = [lim[0] for lim in e.limits]
-    limits = []
-    for j, lim in enumerate(e.limits):
-        # SymPy lists the innermost limit first: its bounds lie inside the later variables' scope
-        outer = {k: v for k, v in mapping.items() if k not in bound[j + 1:]}
-        limits.append((lim[0], *[_subst(b, outer, avoid) for b in lim[1:]]))
-    inner = {k: v for k, v in mapping.items() if k not in bound}
-    return type(e)(_subst(e.function, inner, avoid), *limits)
+    # One limit at a time, the outermost first: SymPy lists the innermost limit first, and
+    # ``Sum(f, (j, 1, k), (k, 1, n))`` is the sum over k of the sum over j. The ends of a limit
+    # lie outside its own scope (``sum(k, 1, k, x)``: the upper end is the free k).
+    *inner_limits, (v, *ends) = e.limits
+    ends = [_subst(b, mapping, avoid) for b in ends]
+    body = type(e)(e.function, *inner_limits) if inner_limits else e.function
+    inside = _outside(mapping, {v})
+    if v.name in avoid and any(body.has(k) for k in inside):
+        # a replacement mentions v's name: rename v apart before anything can meet it
+        taken = avoid | {s.name for s in body.atoms(sp.Symbol)}
+        taken |= {s.name for k in mapping for s in k.atoms(sp.Symbol)}
+        fresh = sp.Symbol(fresh_name(v.name, taken), **v.assumptions0)
+        body = _subst(body, {v: fresh}, set())
+        v = fresh
+    return type(e)(_subst(body, inside, avoid), (v, *ends))
+
+
+def _outside(mapping: dict[sp.Basic, sp.Basic], bound: set[sp.Symbol]) -> dict[sp.Basic, sp.Basic]:
+    """The entries of ``mapping`` that still mean the same inside the scope of ``bound``: a key
+    that mentions a bound variable (``k``, or ``Abs(k - 4)``) names something else there."""
+    return {k: v for k, v in mapping.items() if not (k.free_symbols & bound)}
+
+
+Scope = tuple[tuple[str, sp.Expr, sp.Expr], ...]
+
+
+def rename_apart(scope: Scope, exprs: Sequence[sp.Expr],
+                 in_use: Iterable[str]) -> tuple[Scope, list[sp.Expr]]:
+    """A condition under summation variables, stated about names of its own.
+
+    ``scope`` lists the variables with their ranges, the outermost first (an inner range may
+    mention an outer variable); ``exprs`` are the condition's expressions, in the scope of all
+    of them. A variable whose name is ``in_use`` (a variable of the proof), or is the name of
+    an outer variable, is renamed with ``fresh_name`` in the expressions and in the ranges
+    inside its scope, so that nothing said about it can be read as said about the other."""
+    busy = set(in_use)
+    out = list(scope)
+    parts = list(exprs)
+    taken = busy | {n for n, _, _ in scope}
+    for e in (*exprs, *(x for _, lo, hi in scope for x in (lo, hi))):
+        taken |= {s.name for s in e.atoms(sp.Symbol)}
+    for i in reversed(range(len(out))):  # the innermost first: it shadows the outer ones
+        name, lo, hi = out[i]
+        if name not in busy and all(name != n for n, _, _ in out[:i]):
+            continue
+        new = fresh_name(name, taken)
+        taken.add(new)
+        inside = [*parts, *(x for _, a, b in out[i + 1:] for x in (a, b))]
+        mapping: dict[sp.Basic, sp.Basic] = {
+            s: sp.Symbol(new, **s.assumptions0)
+            for e in inside for s in e.free_symbols
+            if isinstance(s, sp.Symbol) and s.name == name}
+        parts = [substitute(p, mapping) for p in parts]
+        for j in range(i + 1, len(out)):
+            n, a, b = out[j]
+            out[j] = (n, substitute(a, mapping), substitute(b, mapping))
+        out[i] = (new, lo, hi)
+    return tuple(out), parts

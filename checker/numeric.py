@@ -8,7 +8,8 @@ into a counterexample, goes through here:
 * ``ball(expr, env, prec)``: a ball containing the value (NaN ball if Arb cannot bound it);
 * ``holds_at(rel, point)``: True / False when certain, None when even 1,000 bits cannot tell;
 * ``verify_counterexample(ob, point)``: a ``Counterexample`` only when the point is certainly
-  in the domains, satisfies every hypothesis and certainly breaks the claim.
+  in the domains, satisfies every hypothesis and certainly breaks the claim, and both sides are
+  defined there by the language's rules (``PowerRules``: stricter than the evaluator).
 
 Nothing here parses text: inputs are SymPy trees built by our own grammar.
 """
@@ -16,13 +17,14 @@ Nothing here parses text: inputs are SymPy trees built by our own grammar.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 from flint import arb, ctx, fmpq
 
+from checker.binders import substitute
 from checker.functions import Phi, PhiInv, Sigmoid
 from checker.obligations import Counterexample, Obligation, Relation
 
@@ -305,19 +307,40 @@ def _ball(e: Any, env: Mapping[str, arb], defined: bool) -> arb:
 
 
 def _sum(e: sp.Sum, env: Mapping[str, arb], defined: bool) -> arb:
-    body, (k, a, b) = e.args[0], e.args[1]
-    lo, hi = _ball(a, env, defined), _ball(b, env, defined)
-    lo_i, hi_i = lo.unique_fmpz(), hi.unique_fmpz()
-    if lo_i is None or hi_i is None:
-        return _nan()
-    if int(hi_i) - int(lo_i) + 1 > MAX_SUM_TERMS:
-        return _nan()
-    inner = dict(env)
+    """The sum over every limit. SymPy merges ``sum(k, 1, 3, sum(j, 1, 2, ...))`` into one
+    ``Sum`` with the innermost limit first; a limit's ends are evaluated where the variables of
+    the limits outside it are bound, and an inner variable shadows an outer one of its name."""
+    total = 0
     out = arb(0)
-    for i in range(int(lo_i), int(hi_i) + 1):
-        inner[k.name] = arb(i)
-        out += _ball(body, inner, defined)
+    try:
+        for inner in _terms(list(e.limits), env, defined):
+            total += 1
+            if total > MAX_SUM_TERMS:
+                return _nan()
+            out += _ball(e.function, inner, defined)
+    except _TooLong:
+        return _nan()
     return out
+
+
+class _TooLong(Exception):
+    """A sum whose bounds are not exact integers, or with too many terms."""
+
+
+def _terms(limits: list[Any], env: Mapping[str, arb], defined: bool) -> Iterator[dict[str, arb]]:
+    """The environments of the terms: ``limits`` innermost first, as SymPy lists them."""
+    if not limits:
+        yield dict(env)
+        return
+    *inner, (k, a, b) = limits
+    lo_i = _ball(a, env, defined).unique_fmpz()
+    hi_i = _ball(b, env, defined).unique_fmpz()
+    if lo_i is None or hi_i is None or int(hi_i) - int(lo_i) + 1 > MAX_SUM_TERMS:
+        raise _TooLong
+    scope = dict(env)
+    for i in range(int(lo_i), int(hi_i) + 1):
+        scope[k.name] = arb(i)
+        yield from _terms(inner, scope, defined)
 
 
 # ------------------------------------------------------------------------- decisions at points
@@ -368,6 +391,98 @@ def holds_at(rel: Relation, point: Mapping[str, Fraction]) -> bool | None:
     return None
 
 
+# ------------------------------------------------------------- the language's definedness rules
+
+
+class PowerRules:
+    """Where the powers with a variable exponent of an obligation are defined, by the
+    language's rules (docs/language.md, "Where an expression is defined"): the base must be
+    > 0, unless the exponent is an integer variable (from its domain, or a summation variable);
+    then a base of 0 is excluded only when the exponent can be negative.
+
+    The evaluator is more lenient (``(-y)^x`` is 1 at x = 0, an integer value), so a point it
+    finds may still be one where a side is undefined: calling the rules on the point says
+    True (defined), False (certainly undefined) or None (undecided)."""
+
+    def __init__(self, ob: Obligation) -> None:
+        self.ob = ob
+        self.rules: list[tuple[Relation, tuple[tuple[str, sp.Expr, sp.Expr], ...]]] = []
+        for rel in (ob.claim, *ob.hypotheses):
+            for side in (rel.lhs, rel.rhs):
+                if side.has(sp.Pow):
+                    self._collect(side, ())
+
+    def _collect(self, e: sp.Expr, scope: tuple[tuple[str, sp.Expr, sp.Expr], ...]) -> None:
+        if isinstance(e, sp.Sum):
+            for k, a, b in reversed(e.limits):  # the outermost first
+                self._collect(a, scope)
+                self._collect(b, scope)
+                scope = (*scope, (k.name, a, b))
+            self._collect(e.function, scope)
+            return
+        for arg in e.args:
+            if isinstance(arg, sp.Expr):
+                self._collect(arg, scope)
+        if not e.is_Pow or e.exp.is_Number or e.base is sp.E or (
+                not e.base.free_symbols and e.base.is_positive):
+            return
+        expo = substitute(e.exp, self._assumed(e.exp, scope))
+        if expo.is_integer:
+            if not expo.is_nonnegative:
+                self.rules.append((Relation(e.base, "!=", sp.Integer(0)), scope))
+        else:
+            self.rules.append((Relation(e.base, ">", sp.Integer(0)), scope))
+
+    def _assumed(self, e: sp.Expr, scope: tuple[tuple[str, sp.Expr, sp.Expr], ...]) -> dict[
+            sp.Basic, sp.Basic]:
+        """What is known of the exponent's variables, as SymPy assumptions (as elaboration
+        decides which condition a power gets)."""
+        bound = {name: lo for name, lo, _ in scope}  # an inner variable shadows an outer one
+        out: dict[sp.Basic, sp.Basic] = {}
+        for s in e.free_symbols:
+            assert isinstance(s, sp.Symbol)
+            if s.name in bound:
+                lo = bound[s.name]
+                kw = {"integer": True}
+                if lo.is_Rational and lo >= 0:
+                    kw["positive" if lo > 0 else "nonnegative"] = True
+                out[s] = sp.Symbol(s.name, **kw)
+            else:
+                one = Obligation(Relation(s, "=", s), ((s.name, self.ob.domain(s.name)),))
+                out[s] = one.assumed_symbols()[s]
+        return out
+
+    def __call__(self, point: Mapping[str, Fraction]) -> bool | None:
+        for rel, scope in self.rules:
+            try:
+                for env in _exact_terms(list(scope), dict(point)):
+                    if env is None:
+                        return None
+                    ok = holds_at(rel, env)
+                    if ok is not True:
+                        return ok
+            except (Undefined, NotImplementedError, ZeroDivisionError, ValueError):
+                return None
+        return True
+
+
+def _exact_terms(scope: list[tuple[str, sp.Expr, sp.Expr]],
+                 env: dict[str, Fraction]) -> Iterator[dict[str, Fraction] | None]:
+    """The points of the summation variables (``scope`` outermost first); None when an end
+    is not an exact integer or there are too many."""
+    if not scope:
+        yield env
+        return
+    (name, a, b), *inner = scope
+    lo, hi = exact(a, env), exact(b, env)
+    if lo is None or hi is None or lo.denominator != 1 or hi.denominator != 1 or \
+            hi - lo + 1 > MAX_SUM_TERMS:
+        yield None
+        return
+    for i in range(int(lo), int(hi) + 1):
+        yield from _exact_terms(inner, {**env, name: Fraction(i)})
+
+
 def decimal_of(expr: sp.Expr, point: Mapping[str, Fraction], digits: int = 12) -> str:
     """``expr`` at the point as a decimal for display ("undefined" if it is)."""
     try:
@@ -408,6 +523,8 @@ def verify_counterexample(ob: Obligation, point: Mapping[str, Fraction]) -> Coun
         if holds_at(ob.claim, point) is not False:
             return None
     except (Undefined, NotImplementedError):
+        return None
+    if PowerRules(ob)(point) is not True:  # a side undefined by the language's rules
         return None
     values = tuple((n, point[n]) for n in names)
     return Counterexample(

@@ -63,7 +63,10 @@ class Relation:
         return Relation(self.lhs, NEGATE[self.op], self.rhs)
 
     def subs(self, mapping: dict[sp.Symbol, sp.Expr]) -> Relation:
-        return Relation(self.lhs.xreplace(mapping), self.op, self.rhs.xreplace(mapping))
+        """Free occurrences only: the k of ``sum(k, ...)`` is not replaced (nor captured)."""
+        from checker.binders import substitute
+
+        return Relation(substitute(self.lhs, mapping), self.op, substitute(self.rhs, mapping))
 
     def __str__(self) -> str:
         from checker.printing import show
@@ -206,6 +209,9 @@ class Obligation:
         return int.from_bytes(hashlib.sha256(self.key().encode()).digest()[:8], "big")
 
 
+TIME_LIMIT = "time limit"  # how the reason of a verdict from a hard time limit starts
+
+
 class Status(enum.Enum):
     PROVED = "proved"
     REFUTED = "refuted"
@@ -266,6 +272,12 @@ class Verdict:
         return Verdict(Status(doc["status"]), str(doc["engine"]), str(doc["reason"]),
                        counterexample, int(doc["samples"]), float(doc["time_s"]),
                        tuple(doc.get("notes", ())))
+
+    @property
+    def time_limited(self) -> bool:
+        """Whether a hard time limit stopped the check: the verdict depends on the machine
+        (and its load), so it is never kept in a verdict cache."""
+        return self.status is Status.UNKNOWN and self.reason.startswith(TIME_LIMIT)
 
     @property
     def label(self) -> str:

@@ -64,8 +64,11 @@ class _Printer(StrPrinter):  # type: ignore[misc]
         return f"|{self._print(expr.args[0])}|"
 
     def _print_Sum(self, expr: Any) -> str:
-        k, a, b = expr.limits[0]
-        return f"sum({k}, {self._print(a)}, {self._print(b)}, {self._print(expr.function)})"
+        # SymPy merges nested sums into one with several limits, the innermost first
+        out: str = self._print(expr.function)
+        for k, a, b in expr.limits:
+            out = f"sum({k}, {self._print(a)}, {self._print(b)}, {out})"
+        return out
 
     def _print_Event(self, expr: Any) -> str:
         from checker.functions import OPS

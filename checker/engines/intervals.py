@@ -42,7 +42,7 @@ import itertools
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
@@ -50,6 +50,7 @@ from typing import Any
 import sympy as sp
 from flint import arb, ctx
 
+from checker.binders import substitute
 from checker.functions import Phi, PhiInv, Sigmoid
 from checker.numeric import (
     Undefined,
@@ -775,7 +776,7 @@ class _Search:
         if key not in self.specials:
             g = self.f
             for _ in range(8):
-                nxt = g.xreplace(mapping)
+                nxt = substitute(g, mapping)  # not inside a sum whose variable it mentions
                 if nxt == g:
                     break
                 g = nxt
@@ -1105,8 +1106,8 @@ class _Search:
             try:
                 iv = _evaluate(fn, box, self.names, BOX_PRECISION, True)
             except Undefined:
-                if self._integers_fixed(box):
-                    return False, ()
+                # an undefined hypothesis excludes nothing: a contradictory definedness
+                # requirement (Phi_inv(2), 1/0) must not make the obligation vacuous
                 keep.append(k)
                 continue
             if iv is None:
@@ -1338,6 +1339,15 @@ def _decide_constant(ob: Obligation) -> Verdict | None:
     return None
 
 
+def _outside_sums(e: sp.Expr) -> Iterator[sp.Expr]:
+    """The subterms of ``e`` in preorder, not entering sums: inside one, a subterm may mention
+    the summation variable, which is not the variable of that name outside."""
+    yield e
+    if not isinstance(e, sp.Sum):
+        for a in e.args:
+            yield from _outside_sums(a)
+
+
 def _reductions(f: sp.Expr, names: Sequence[str]) -> list[tuple[sp.Expr, sp.Expr, sp.Symbol]]:
     """Ways to write f = g(s, rest) with s a subexpression holding 2+ variables: (s, g, t)."""
     if sp.count_ops(f) > MAX_REDUCTION_OPS:
@@ -1348,8 +1358,11 @@ def _reductions(f: sp.Expr, names: Sequence[str]) -> list[tuple[sp.Expr, sp.Expr
     )
     seen: set[sp.Expr] = set()
     candidates = []
-    for node in sp.preorder_traversal(f):
+    bound = {v for s in f.atoms(sp.Sum) for v in s.variables}
+    for node in _outside_sums(f):
         if node is f or node.is_Symbol or node in seen or len(node.free_symbols) < 2:
+            continue
+        if node.free_symbols & bound:  # SymPy's subs would also replace it inside the sum
             continue
         seen.add(node)
         candidates.append(node)

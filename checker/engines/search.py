@@ -40,6 +40,7 @@ from hypothesis.errors import Unsatisfiable
 
 from checker.numeric import (
     PRECISIONS,
+    PowerRules,
     Undefined,
     ball,
     holds_at,
@@ -336,6 +337,7 @@ class Evaluator:
         self.claim = _against_zero(ob.claim)
         self.hypotheses = [_against_zero(h) for h in ob.hypotheses]
         self.cache: dict[tuple[Fraction, ...], int] = {}
+        self.defined = PowerRules(ob)  # the language's rules, stricter than the evaluator
 
     def __call__(self, values: tuple[Fraction, ...]) -> int:
         outcome = self.cache.get(values)
@@ -365,6 +367,10 @@ class Evaluator:
             raise _CannotEvaluate(f"the claim cannot be evaluated numerically: {err}") from err
         except Exception:
             return ERROR
+        if result is False:
+            defined = self.defined(point)
+            if defined is not True:  # a failure where a side is undefined is no counterexample
+                return UNDECIDED if defined is None else UNDEFINED
         return {True: PASS, False: FAIL, None: UNDECIDED}[result]
 
     def _unbounded(self, point: dict[str, Fraction]) -> bool:

@@ -28,6 +28,7 @@ from itertools import islice
 
 import sympy as sp
 
+from checker.binders import substitute
 from checker.functions import to_elementary
 from checker.numeric import ball, verify_counterexample
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status, Verdict
@@ -297,31 +298,59 @@ def _open_sums(
 
 
 def _unroll(e: sp.Sum | sp.Product) -> sp.Expr | None:
-    if len(e.limits) != 1:
+    unevaluated = _terms(e, evaluate=False)
+    if unevaluated is None:
         return None
-    k, a, b = e.limits[0]
-    if not (a.is_Integer and b.is_Integer) or not (-1 <= int(b) - int(a) < MAX_UNROLL):
-        return None
-    body = e.function
-    shadowed = any(
-        isinstance(s, (sp.Sum, sp.Product)) and k in s.variables
-        for s in sp.preorder_traversal(body)
-    )
-    if shadowed:
-        return None
-    values = [sp.Integer(i) for i in range(int(a), int(b) + 1)]
-    with sp.evaluate(False):
-        unevaluated = [body.xreplace({k: v}) for v in values]
     if _hazard([Relation(t, "=", sp.Integer(0)) for t in unevaluated]) is not None:
         return None
-    terms = [body.xreplace({k: v}) for v in values]
+    terms = _terms(e, evaluate=True)
+    if terms is None:
+        return None
     return sp.Add(*terms) if isinstance(e, sp.Sum) else sp.Mul(*terms)
+
+
+def _terms(e: sp.Sum | sp.Product, evaluate: bool) -> list[sp.Expr] | None:
+    """Every term, with all the limits written out (None: more than MAX_UNROLL terms).
+
+    SymPy merges nested sums into one with several limits, the innermost first: the outermost
+    is written out first, so that the ends of the inner limits become numbers. Substitution
+    leaves an inner variable of the same name alone (``sum(k, 1, 3, sum(k, 1, 2, k))``)."""
+    kind = type(e)
+    pending: list[tuple[sp.Expr, list[sp.Tuple]]] = [(e.function, list(e.limits))]
+    terms: list[sp.Expr] = []
+    while pending:
+        body, limits = pending.pop()
+        if not limits:
+            terms.append(body)
+            continue
+        *inner, (k, a, b) = limits
+        if not (a.is_Integer and b.is_Integer) or int(b) - int(a) < -1:
+            return None
+        if len(terms) + len(pending) + int(b) - int(a) + 1 > MAX_UNROLL:
+            return None
+        scope = kind(body, *inner) if inner else body
+        with sp.evaluate(evaluate):
+            for v in range(int(a), int(b) + 1):
+                out = substitute(scope, {k: sp.Integer(v)})
+                if inner and isinstance(out, kind):
+                    pending.append((out.function, list(out.limits)))
+                else:
+                    pending.append((out, []))
+    return terms
 
 
 def _sum_sign(e: sp.Sum | sp.Product, mapping: dict[sp.Symbol, sp.Symbol]) -> dict[str, bool]:
     """Assumptions for the real standing in for a sum or product (empty ones count 0 or 1)."""
     bound = set(e.variables)
-    body = e.function.xreplace({s: t for s, t in mapping.items() if s not in bound})
+    known: dict[sp.Basic, sp.Basic] = {s: t for s, t in mapping.items() if s not in bound}
+    for k, a, b in reversed(e.limits):  # the outermost first: an inner k shadows an outer one
+        kw = {"integer": True}  # the body is only ever taken at integers of the range
+        if a.is_Rational and a >= 0:
+            kw["positive" if a > 0 else "nonnegative"] = True
+        elif b.is_Rational and b <= 0:
+            kw["negative" if b < 0 else "nonpositive"] = True
+        known[k] = sp.Symbol(k.name, **kw)
+    body = substitute(e.function, known)
     if isinstance(e, sp.Product):
         if body.is_positive:
             return {"positive": True}

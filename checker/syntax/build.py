@@ -473,6 +473,9 @@ class Builder:
             names = set(c.relation.free_names)
             if c.exponent is not None:
                 names |= {s.name for s in c.exponent.free_symbols}
+            for name, a, b in reversed(c.bound):  # the innermost first: inside its scope
+                names.discard(name)  # its own name means it; its range is in the outer scope
+                names |= {s.name for s in a.free_symbols | b.free_symbols}
             if k_name in names:
                 conds.append(Condition(c.relation, c.why, c.kind,
                                        ((k_name, lo.value, hi.value), *c.bound), c.exponent))
