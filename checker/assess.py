@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import sympy as sp
 
+from checker.binders import substitute
 from checker.diagnostics import Diagnostic, make
 from checker.elaborate import ExerciseSetting, Task
 from checker.exercises import Exercise, Milestone, Required, parameter_values
@@ -170,8 +171,8 @@ def _established(m: Milestone, tasks: list[Task], results: list[StepResult],
 
     (a, op, b), = m.relation.relations()
     params = {k: v for k, v in lets.items() if v.is_Number}  # a variant's numbers, not formulas
-    want = Relation(opaque_symbols(a.value.xreplace(params)), op,
-                    opaque_symbols(b.value.xreplace(params)))
+    want = Relation(opaque_symbols(substitute(a.value, params)), op,
+                    opaque_symbols(substitute(b.value, params)))
     for written, i in _candidates(tasks, results):
         have = written.subs(params)
         like = tasks[i].obligation
@@ -250,7 +251,7 @@ def _step_hint(ex: Exercise, task: Task, checker: Verdicts,
     for hint in ex.hints:
         if hint.step is None:
             continue
-        target = hint.step.value.xreplace(lets)
+        target = substitute(hint.step.value, lets)
         if checker.same(claim.rhs, target):  # the expression the step arrives at
             return hint.text
     return None
