@@ -44,9 +44,8 @@ def setting_for(ex: Exercise, seed: int | None) -> ExerciseSetting:
 
 
 def _lets(ex: Exercise, seed: int | None) -> dict[sp.Symbol, sp.Expr]:
-    """The exercise's parameters and definitions, as substitutions."""
-    from checker.binders import substitute  # not into a sum's own variable (sum(k, ...))
-
+    """The exercise's parameters and definitions, as substitutions (``substitute``: never
+    into a sum's own variable)."""
     subs: dict[sp.Symbol, sp.Expr] = {sym(n): v for n, v in parameter_values(ex, seed).items()}
     for name, expr in ex.definitions:
         subs[sym(name)] = substitute(expr.value, subs)
