@@ -543,7 +543,7 @@ class Elaborator:
             args = {n: substitute(e.value, self.ctx.lets) for n, e in ref.args}
             known = list(self.ctx.raw_hypotheses) + [
                 (r.lhs, r.op, r.rhs) for rels in self.ctx.facts.values() for r in rels]
-            inst = instantiate(thm, args, targets, known)
+            inst = instantiate(thm, args, targets, known, self.numbers(targets))
             if isinstance(inst, str):
                 return extra, _citation(inst), side
             conclusion, hyps = inst
@@ -554,6 +554,13 @@ class Elaborator:
         for rel, why in pending:  # a theorem's hypotheses may use the facts cited beside it
             side.append(Definedness(self.obligation(self.subst_rel(rel), facts), why))
         return extra, None, side
+
+    def numbers(self, exprs: list[sp.Expr]) -> frozenset[str]:
+        """The names that are numbers here: declared, defined, or used outside brackets in
+        ``exprs`` (a name used only inside ``P[...]``, ``Var[...]`` is a random quantity)."""
+        outside = {s.name for e in exprs for s in opaque_symbols(e).free_symbols
+                   if not _is_opaque_name(s.name)}
+        return frozenset(self.ctx.declared | {v.name for v in self.ctx.lets} | outside)
 
     def subst_rel(self, r: Relation) -> Relation:
         return Relation(self.subst(r.lhs), r.op, self.subst(r.rhs))

@@ -49,12 +49,17 @@ def theorem_context(thm: Theorem) -> Context:
 
 
 def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
-                known: list[tuple[sp.Expr, str, sp.Expr]] | None = None) -> (
+                known: list[tuple[sp.Expr, str, sp.Expr]] | None = None,
+                numbers: frozenset[str] | None = None) -> (
         tuple[list[Relation], list[tuple[Relation, str]]] | str):
     """The theorem's conclusion and hypotheses with its variables and objects replaced.
 
     Arguments not given are found by matching the conclusion against ``targets`` (the step's
-    two sides). Returns a reason (a string) when the citation cannot be instantiated.
+    two sides). ``numbers`` are the names that are numbers in the citing proof: a variable of
+    the theorem (a number) may not be given a name that the proof uses only inside brackets,
+    as a random quantity (``reparam_var(mu = X)`` with ``Var[X + Z]`` would make the theorem
+    speak of a random ``mu``). Returns a reason (a string) when the citation cannot be
+    instantiated.
     """
     names = _relevant(thm)
     params = [*thm.var_names, *thm.objects]
@@ -72,6 +77,16 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
                     f"{'them' if len(missing) > 1 else 'it'}: {thm.id}("
                     + ", ".join(f"{n} = ..." for n in missing) + ")")
         mapping = found
+    if numbers is not None:
+        for n in thm.var_names:
+            if n not in mapping:
+                continue
+            outside = _bare_names(mapping[n])
+            random = sorted(outside - numbers)
+            if random:
+                return (f"{thm.id}'s variable {n} is a number, but {random[0]} occurs in this "
+                        "proof only inside brackets, as a random quantity; if it is a number, "
+                        f"declare it (`given {random[0]} real`)")
     heads = _object_heads(thm)
     for n in heads:
         if n in mapping and not mapping[n].is_Symbol:
@@ -110,6 +125,13 @@ def _substitute(e: sp.Expr, mapping: dict[str, sp.Expr], heads: set[str]) -> sp.
         e = e.replace(lambda t: _is_applied(t) and type(t).__name__ in renamed,
                       lambda t: sp.Function(renamed[type(t).__name__].name)(*t.args))
     return substitute(e, {sym(n): v for n, v in mapping.items()})
+
+
+def _bare_names(e: sp.Expr) -> set[str]:
+    """The names of ``e`` outside any opaque term (``E[X]`` is a number; ``X`` alone is not)."""
+    if e.atoms(AppliedUndef):
+        e = e.replace(lambda t: isinstance(t, AppliedUndef), lambda t: sp.Integer(0))
+    return {s.name for s in e.free_symbols}
 
 
 def _is_applied(t: sp.Basic) -> bool:
