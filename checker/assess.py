@@ -170,10 +170,15 @@ def _established(m: Milestone, tasks: list[Task], results: list[StepResult],
 
     (a, op, b), = m.relation.relations()
     params = {k: v for k, v in lets.items() if v.is_Number}  # a variant's numbers, not formulas
-    want = Relation(opaque_symbols(substitute(a.value, params)), op,
-                    opaque_symbols(substitute(b.value, params)))
+
+    def plain(e: sp.Expr) -> sp.Expr:  # numbers in, also inside P[...]; then P[...] as names
+        out: sp.Expr = opaque_symbols(substitute(e, params))
+        return out
+
+    want = Relation(plain(a.value), op, plain(b.value))
+    g, gop = want.difference()
     for written, i in _candidates(tasks, results):
-        have = written.subs(params)
+        have = Relation(plain(written.lhs), written.op, plain(written.rhs))
         like = tasks[i].obligation
         assert like is not None
         for c in (have, have.flipped()):
@@ -181,9 +186,14 @@ def _established(m: Milestone, tasks: list[Task], results: list[StepResult],
                     and checker.equal(c.lhs, want.lhs, like) \
                     and checker.equal(c.rhs, want.rhs, like):
                 return True
+        # the same difference lhs - rhs (up to sign for = and !=); never through a difference
+        # that is 0 as written, or every true identity would establish an identity milestone
         f, fop = have.difference()
-        g, gop = want.difference()
-        if gop in IMPLIES[fop] and _close(f, g) and checker.equal(f, g, like):
+        if gop not in IMPLIES[fop] or checker.equal(g, sp.Integer(0), like) \
+                or checker.equal(f, sp.Integer(0), like):
+            continue
+        signs = (g, -g) if gop in ("=", "!=") else (g,)
+        if any(_close(f, h) and checker.equal(f, h, like) for h in signs):
             return True
     return False
 

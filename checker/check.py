@@ -98,9 +98,46 @@ class _Checker:
         """The task's verdict from its own and from what it rests on: proved only when
         everything it rests on is proved; never weaker for citing a fact, never hiding a
         counterexample behind a citation; never licensed by a contradiction."""
+        weak = [j for j in task.rests_on if done[j].verdict.status is not Status.PROVED]
+        verdict = self.own(task, own, defs, mode, bool(weak))
+        if not weak or (verdict.status is Status.PROVED
+                         and "proved without what it cites" in verdict.notes):
+            return verdict
+        j = max(weak, key=lambda j: (_ORDER[done[j].verdict.status], -j))
+        dep = done[j]
+        root_line = self.root.get(j, dep.line)
+        self.root[i] = root_line
+        word = dep.verdict.status.value
+        if root_line != dep.line:
+            word += f" (because of line {root_line})"
+        what = {"fact": "the fact", "definition": "the definition",
+                "assumption": "the assumption", "goal": "the show"}.get(dep.kind, "the step")
+        if verdict.status is Status.REFUTED:  # false on its own: say what it also rests on
+            return Verdict(verdict.status, verdict.engine,
+                           f"{verdict.reason} (it rests on {what} on line {dep.line}, which is "
+                           f"{word})", verdict.counterexample, verdict.samples, verdict.time_s,
+                           verdict.notes)
+        if verdict.status is Status.UNKNOWN and task.kind != "exercise":
+            return verdict  # its own reason says most (e.g. the chain does not reach the goal)
+        status = Status.PLAUSIBLE if (dep.verdict.status is Status.PLAUSIBLE
+                                      and verdict.status is not Status.UNKNOWN) \
+            else Status.UNKNOWN
+        if task.kind == "exercise" and dep.kind == "goal":
+            return Verdict(status, dep.verdict.engine, dep.verdict.reason,
+                           samples=dep.verdict.samples, notes=dep.verdict.notes)
+        if task.kind in ("goal", "exercise"):
+            reason = f"the goal is not proved: {what} on line {dep.line} is {word}"
+        else:
+            reason = f"follows from {what} on line {dep.line}, which is {word}"
+        return Verdict(status, verdict.engine, reason, samples=dep.verdict.samples,
+                       time_s=verdict.time_s)
+
+    def own(self, task: Task, own: Verdict, defs: Sequence[tuple[str, Verdict]], mode: str,
+            weak: bool) -> Verdict:
+        """The task's own verdict, its citations weighed: checked also without them (bare)
+        when they are weak or did not help, and never licensed by a contradiction."""
         if own.status is Status.REFUTED:
             return own
-        weak = [j for j in task.rests_on if done[j].verdict.status is not Status.PROVED]
         if task.cited and own.status in (Status.PROVED, Status.UNKNOWN) \
                 and self.cites_contradiction(task):
             self.findings.append((task, "contradictory-citation", ""))
@@ -121,27 +158,7 @@ class _Checker:
                     or (bare.status is own.status is Status.PLAUSIBLE
                         and bare.samples > own.samples)):
                 own = bare  # the same evidence without the citation's restriction
-        if not weak or own.status not in (Status.PROVED, Status.PLAUSIBLE):
-            return own
-        j = max(weak, key=lambda j: (_ORDER[done[j].verdict.status], -j))
-        dep = done[j]
-        root_line = self.root.get(j, dep.line)
-        self.root[i] = root_line
-        status = Status.PLAUSIBLE if dep.verdict.status is Status.PLAUSIBLE else Status.UNKNOWN
-        if task.kind == "exercise" and dep.kind == "goal":
-            return Verdict(status, dep.verdict.engine, dep.verdict.reason,
-                           samples=dep.verdict.samples, notes=dep.verdict.notes)
-        word = dep.verdict.status.value
-        if root_line != dep.line:
-            word += f" (because of line {root_line})"
-        what = {"fact": "the fact", "definition": "the definition",
-                "assumption": "the assumption"}.get(dep.kind, "the step")
-        if task.kind == "goal":
-            reason = f"the chain reaches the goal, but {what} on line {dep.line} is {word}"
-        else:
-            reason = f"follows from {what} on line {dep.line}, which is {word}"
-        return Verdict(status, own.engine, reason, samples=dep.verdict.samples,
-                       time_s=own.time_s)
+        return own
 
     def cites_contradiction(self, task: Task) -> bool:
         """Does what the line cites contradict the premises (which do not on their own)?"""
@@ -207,16 +224,14 @@ class _Checker:
         return None
 
     def equal(self, a: Any, b: Any, like: Obligation) -> bool:
-        """Is ``a = b`` proved under the domains and hypotheses of ``like``?"""
+        """Is ``a = b`` an identity on the variables' domains in ``like``? (Its hypotheses are
+        left out: under a cited fact ``v = beta``, ``v - beta`` would "equal" anything that
+        is 0 there, and a milestone would be established by citing it.)"""
         if a == b:
             return True
-        from checker.elaborate import _connected
-
         claim = Relation(a, "=", b)
-        hyps = _connected(claim, list(like.hypotheses))
-        names = set(claim.free_names).union(*(h.free_names for h in hyps))
-        domains = tuple((n, d) for n, d in like.domains if n in names)
-        return self.verdict(Obligation(claim, domains, tuple(hyps))).status is Status.PROVED
+        domains = tuple((n, d) for n, d in like.domains if n in claim.free_names)
+        return self.verdict(Obligation(claim, domains)).status is Status.PROVED
 
     def same(self, a: Any, b: Any) -> bool:
         if a == b:

@@ -71,7 +71,8 @@ class Task:
     # the same claim without anything the justification brought in (cited facts and theorem
     # instances): a step must never be weaker for citing, nor hide a counterexample by it
     bare: Obligation | None = None
-    # the relation as written (no `let` substituted): what milestones are compared with
+    # the relation as written (no `let` substituted, opaque terms kept): what milestones are
+    # compared with
     written: Relation | None = None
     cited: list[Relation] = field(default_factory=list)  # what the justification brought in
 
@@ -488,7 +489,7 @@ class Elaborator:
                     growth=abs(self.size(lhs) - self.size(rhs)),
                     raw=Relation(raw[0], op, raw[1]),
                     bare=self.obligation(claim, [], uses) if extra else None, cited=extra,
-                    written=Relation(opaque_symbols(lhs.value), op, opaque_symbols(rhs.value)))
+                    written=Relation(lhs.value, op, rhs.value))
 
     def definition_tasks(self, *exprs: Expr) -> list[int]:
         """The tasks of the submission's own ``let`` definitions that the expressions use."""
