@@ -9,7 +9,7 @@ from fractions import Fraction as F
 import sympy as sp
 
 from checker.engines.z3_engine import prove
-from checker.functions import Phi, Sigmoid
+from checker.functions import Phi, PhiInv, Sigmoid
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
 
 x, y, a, b, c, s, n = (sym(t) for t in ("x", "y", "a", "b", "c", "s", "n"))
@@ -217,3 +217,65 @@ def test_parallel_threads() -> None:
     for t in threads:
         t.join()
     assert results == [Status.PROVED] * 20
+
+
+# ------------------------------------------------------ definedness is never asserted as a fact
+
+UNIT = Domain(F(0), F(1))
+UNDEFINED = {  # built unevaluated, as the reader keeps them: each is defined nowhere
+    "Phi_inv(2)": PhiInv(2),
+    "1/0": sp.Pow(0, -1, evaluate=False),
+    "log(-1)": sp.log(-1, evaluate=False),
+    "sqrt(-1)": sp.Pow(-1, sp.Rational(1, 2), evaluate=False),
+    "asin(2)": sp.asin(2, evaluate=False),
+}
+
+
+def test_undefined_term_in_claim_never_proved() -> None:
+    """``0 < 2 < 1`` (and the like) used to be asserted, making every such claim unsat."""
+    for name, bad in UNDEFINED.items():
+        for claim in (ob(bad, ">", x, ("x", UNIT)), ob(bad, "<", x, ("x", UNIT)),
+                      ob(x + bad, "=", x + 1 + bad, ("x", UNIT))):
+            assert prove(claim).status is not Status.PROVED, name
+
+
+def test_undefined_term_in_hypothesis_never_proves_a_false_claim() -> None:
+    """``have h: x = x + 1 by exp_pos(x = Phi_inv(2))``: the cited conclusion
+    ``exp(Phi_inv(2)) > 0`` must not make ``x = x + 1`` provable."""
+    for name, bad in UNDEFINED.items():
+        # unevaluated: SymPy itself rewrites exp(log(-1)) to -1, sqrt(-1)^2 to -1
+        for hyp in (Relation(sp.exp(bad, evaluate=False) + x, ">", x),
+                    Relation(bad + x, ">=", x)):
+            v = prove(ob(x, "=", x + 1, ("x", UNIT), hyps=(hyp,)))
+            assert v.status is not Status.PROVED, name
+        v = prove(ob(x, ">=", sp.Integer(5), ("x", UNIT), hyps=(Relation(bad, ">=", x),)))
+        assert v.status is not Status.PROVED, name
+
+
+def test_definedness_conditional_facts_still_prove() -> None:
+    """Facts still apply where the argument is in the domain: log(x) <= x - 1 for x > 0,
+    Phi_inv(p) > 0 for p in (1/2, 1), 1/x > 0 for x > 0, sqrt(x) <= (x + 1)/2 for x >= 0."""
+    half_to_one = Domain(F(1, 2), F(1), lo_open=True, hi_open=True)
+    assert prove(ob(sp.log(x), "<=", x - 1, ("x", POSITIVE))).status is Status.PROVED
+    assert prove(ob(PhiInv(x), ">", sp.Integer(0), ("x", half_to_one))).status is Status.PROVED
+    assert prove(ob(1 / x, ">", sp.Integer(0), ("x", POSITIVE))).status is Status.PROVED
+    assert prove(ob(sp.sqrt(x), "<=", (x + 1) / 2, ("x", NONNEG))).status is Status.PROVED
+
+
+def test_counterexample_found_where_everything_is_defined() -> None:
+    """Z3 may first pick x = 0 for x + 1/x >= 2 (1/0 unconstrained now); the engine then asks
+    for a model where every term is defined, and refutes at a negative x."""
+    pt = values(prove(ob(x + 1 / x, ">=", TWO)))
+    assert pt["x"] < 0
+
+
+def test_hypothesis_definedness_used_only_when_it_can_hold() -> None:
+    """``t >= L*R^2/eps`` holds only where eps != 0, so with eps >= 0 it gives L*R^2/t <= eps;
+    the same use of a contradictory requirement (Phi_inv(2)) proves nothing."""
+    L, R, t, eps = (sym(name) for name in ("L", "R", "t", "eps"))
+    doms = (("R", POSITIVE), ("t", Domain(F(1), integer=True)))
+    hyps = (Relation(t, ">=", L * R**2 / eps), Relation(eps, ">=", sp.Integer(0)))
+    v = prove(ob(L * R**2 / t, "<=", eps, *doms, hyps=hyps))
+    assert v.status is Status.PROVED and "where the hypotheses are defined" in v.reason
+    bad = (Relation(t, ">=", PhiInv(2) * eps), Relation(eps, ">=", sp.Integer(0)))
+    assert prove(ob(t, "<=", sp.Integer(0), *doms, hyps=bad)).status is not Status.PROVED

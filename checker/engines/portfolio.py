@@ -1,24 +1,52 @@
 """Choose and order the engines for an obligation, within one time budget.
 
 The first definite answer wins: PROVED (cross-checked at sample points, so that an engine's
-mistake can never become ``proved``) or REFUTED (its counterexample re-checked rigorously).
-With no definite answer, the search's PLAUSIBLE, else UNKNOWN with every engine's reason.
+mistake can never become ``proved``; a proof that no sample point could cross-check is not
+accepted) or REFUTED (its counterexample re-checked rigorously). With no definite answer,
+the search's PLAUSIBLE, else UNKNOWN with every engine's reason.
+
+Before the engines run, hypotheses ``s = e`` that define a variable are eliminated
+(``eliminate``), and the whole check runs under a hard time limit (``checker.timelimit``):
+a check that overruns it is ``unknown (time limit: ...)``, a verdict that depends on the
+machine and is therefore never kept in the verdict cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import math
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Protocol
 
 import sympy as sp
 
+from checker import timelimit
+from checker.binders import substitute
 from checker.functions import Phi, PhiInv, Sigmoid
-from checker.numeric import Undefined, holds_at, verify_counterexample
-from checker.obligations import Domain, Obligation, Status, Verdict
+from checker.numeric import (
+    Undefined,
+    ball,
+    decimal_of,
+    exact,
+    holds_at,
+    to_arb,
+    verify_counterexample,
+)
+from checker.obligations import (
+    TIME_LIMIT,
+    Counterexample,
+    Domain,
+    Obligation,
+    Relation,
+    Status,
+    Verdict,
+    sym,
+)
 
 DEFAULT_BUDGET_S = 2.0
 CROSS_CHECK_POINTS = 12
@@ -29,7 +57,11 @@ class VerdictCache(Protocol):
 
     ``check`` calls ``get`` first, computes the verdict only on a miss, then calls ``put``:
     the batch grader's per-obligation isolation relies on exactly this order (its ``get``
-    forks a child that computes and ``put``s through a pipe). Keep it."""
+    forks a child that computes and ``put``s through a pipe). Keep it.
+
+    ``put`` is called with every verdict, but must not keep one whose ``time_limited`` is
+    true: a hard time limit depends on the machine and its load, so such a verdict is good
+    for this run only."""
 
     def get(self, key: str) -> Verdict | None: ...
 
@@ -46,7 +78,8 @@ class MemoryCache:
         return self.verdicts.get(key)
 
     def put(self, key: str, verdict: Verdict) -> None:
-        self.verdicts[key] = verdict
+        if not verdict.time_limited:
+            self.verdicts[key] = verdict
 
 
 _cache: VerdictCache | None = None
@@ -69,6 +102,22 @@ _TRANSCENDENTAL = (sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.atan, sp.asin, sp.
                    sp.binomial, sp.floor, sp.ceiling, sp.Sum)
 
 Engine = Callable[[Obligation, float], Verdict]
+
+# SymPy's assumption system (``is_positive`` ...) tries related facts in a shuffled order: a
+# set's order (which depends on the process's hash seed) shuffled by a generator seeded afresh
+# in every process. The route it takes, a quick rule or an ``evalf`` that can spin for minutes
+# (``e^(e^(e^(e^e))).is_positive`` does either, run to run), then changes from run to run, and
+# so could a verdict. Sort first and shuffle with a generator seeded from each obligation (in
+# ``_check``). (``sympy.core.assumptions`` as an attribute is a function: import the module.)
+_ASSUMPTIONS_RNG = random.Random(0)
+
+
+def _ordered_shuffle(facts: list[str]) -> None:
+    facts.sort()
+    _ASSUMPTIONS_RNG.shuffle(facts)
+
+
+vars(importlib.import_module("sympy.core.assumptions"))["shuffle"] = _ordered_shuffle
 
 
 def _engine(name: str) -> Engine:
@@ -146,9 +195,10 @@ def _guarded(step: Callable[[Obligation, Verdict], Verdict], ob: Obligation,
 
 
 def check(ob: Obligation, budget_s: float = DEFAULT_BUDGET_S, mode: str = "auto") -> Verdict:
-    """The portfolio's verdict for one obligation. Never raises."""
+    """The portfolio's verdict for one obligation. Never raises (but an expired outer
+    ``checker.timelimit.HardLimit`` of a caller still reaches that caller)."""
     if _cache is None:
-        return _check(ob, budget_s, mode)
+        return _bounded(ob, budget_s, mode)
     key = cache_key(ob, budget_s, mode)
     try:
         cached = _cache.get(key)
@@ -156,14 +206,45 @@ def check(ob: Obligation, budget_s: float = DEFAULT_BUDGET_S, mode: str = "auto"
         cached = None
     if cached is not None:
         return cached
-    verdict = _check(ob, budget_s, mode)
+    verdict = _bounded(ob, budget_s, mode)
     with contextlib.suppress(Exception):  # a cache that cannot store costs only speed
-        _cache.put(key, verdict)
+        _cache.put(key, verdict)  # called even for a time-limited verdict: the protocol
     return verdict
+
+
+def _bounded(ob: Obligation, budget_s: float, mode: str) -> Verdict:
+    """``_check`` under a hard time limit of a few times the budget (see checker.timelimit):
+    a SymPy or mpmath call that never looks at the clock is stopped from outside."""
+    start = time.perf_counter()
+    limit = timelimit.HardLimit(timelimit.hard_seconds(budget_s))
+    verdict: Verdict | None = None
+    try:
+        with limit:
+            verdict = _check(ob, budget_s, mode)
+    except timelimit.TimeLimit as exc:
+        limit.close()  # idempotent: the signal may have come while the limit was closing
+        if exc.limit is not limit:
+            raise
+    if verdict is not None:
+        return verdict
+    return _timed(Verdict(Status.UNKNOWN, "portfolio",
+                          f"{TIME_LIMIT}: the check was stopped after {limit.seconds:g} s "
+                          f"(budget {budget_s:g} s); this depends on the machine and its load, "
+                          "so it is not kept in the verdict cache"), start)
 
 
 def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     start = time.perf_counter()
+    _ASSUMPTIONS_RNG.seed(ob.seed())  # see _ordered_shuffle
+    original = ob
+    ob, eliminated = eliminate(ob)
+    verdict = _decide(ob, budget_s, mode, start)
+    if not eliminated:
+        return verdict
+    return _restore(original, ob, eliminated, verdict)
+
+
+def _decide(ob: Obligation, budget_s: float, mode: str, start: float) -> Verdict:
     deadline = start + budget_s
     reasons: list[str] = []
     plausible: Verdict | None = None
@@ -231,20 +312,98 @@ def _point(ob: Obligation, budget: float) -> Verdict:
 
 
 def sample_points(ob: Obligation, count: int) -> list[dict[str, Fraction]]:
-    """Deterministic points of the domains that satisfy the hypotheses (as far as found)."""
-    rng = random.Random(ob.seed())
+    """Deterministic points of the domains that satisfy the hypotheses (as far as found).
+
+    Up to SAMPLE_TRIES draws per point wanted, alternating between uniform draws on the
+    domains (windows of width 40 where unbounded) and the search's sampler (small integers,
+    simple fractions, values at and near the domains' bounds, windows across scales, domains
+    narrowed by bounds among the hypotheses). A variable that an equality hypothesis defines
+    (``definition``) is computed from the others instead of drawn, when its value there is
+    rational. A hypothesis holds at a point as ``_satisfies`` says.
+    """
+    from checker.engines import search
+
     names = ob.names
+    if count <= 0:
+        return []
+    if not names:
+        return [{}] if _satisfies(ob, {}) else []
+    defined = _defined(ob)
+    drawn = [n for n in names if n not in defined]
+    narrowed = [search.sampling_domain(ob, n) for n in drawn]
+    samplers = [] if any(d.is_empty for d in narrowed) else [search.Sampler(d) for d in narrowed]
+    rng = random.Random(ob.seed())
     points: list[dict[str, Fraction]] = []
-    for _ in range(count * 20):
+    seen: set[tuple[Fraction, ...]] = set()
+    # cheap hypotheses first: most draws fail one, and a sum of many terms is costly
+    ordered = replace(ob, hypotheses=tuple(sorted(ob.hypotheses, key=_cost)))
+    for i in range(SAMPLE_TRIES * count):
         if len(points) >= count:
             break
-        pt = {n: _draw(ob.domain(n), rng) for n in names}
-        try:
-            if all(holds_at(h, pt) is True for h in ob.hypotheses):
-                points.append(pt)
-        except (Undefined, NotImplementedError, ZeroDivisionError):
+        if i % 2 == 1 and samplers:
+            pt = {n: sm.draw(lambda k: rng.randint(0, k))
+                  for n, sm in zip(drawn, samplers, strict=True)}
+        else:
+            pt = {n: _draw(ob.domain(n), rng) for n in drawn}
+        key = tuple(pt[n] for n in drawn)
+        if key in seen:
             continue
+        seen.add(key)
+        full = _complete(ob, pt, defined)
+        if full is not None and _satisfies(ordered, full):
+            points.append(full)
     return points
+
+
+def _cost(h: Relation) -> tuple[bool, int]:
+    return (h.lhs.has(sp.Sum) or h.rhs.has(sp.Sum), sp.count_ops(h.lhs) + sp.count_ops(h.rhs))
+
+
+SAMPLE_TRIES = 40  # draws per point wanted (the old cross-check drew 20)
+
+
+def _defined(ob: Obligation) -> dict[str, sp.Expr]:
+    """Variables an equality hypothesis defines from others, in an order they can be computed."""
+    out: dict[str, sp.Expr] = {}
+    for h in ob.hypotheses:
+        d = definition(h, ob)
+        if d is None or d[0] in out:
+            continue
+        name, value = d
+        if any(s.name in out or s.name == name for s in value.free_symbols):
+            continue  # keep it simple: definitions from drawn variables only
+        out[name] = value
+    return out
+
+
+def _complete(ob: Obligation, pt: dict[str, Fraction],
+              defined: dict[str, sp.Expr]) -> dict[str, Fraction] | None:
+    full = dict(pt)
+    for name, value in defined.items():
+        try:
+            q = exact(value, full)
+        except (Undefined, ZeroDivisionError):
+            return None
+        if q is None or not ob.domain(name).contains(q):
+            return None
+        full[name] = q
+    return full
+
+
+def _satisfies(ob: Obligation, pt: dict[str, Fraction]) -> bool:
+    """The point is in the domains and every hypothesis holds there, where a non-strict one
+    (=, <=, >=) that balls of 1,000 bits cannot decide counts as holding: an identity such
+    as ``log(a^d) = d*log(a)`` is never decided by balls, and these points only test a proof."""
+    if not all(ob.domain(n).contains(v) for n, v in pt.items()):
+        return False
+    try:
+        for h in ob.hypotheses:
+            ok = holds_at(h, pt)
+            if ok is False or (ok is None and h.op in ("<", ">", "!=")):
+                return False
+    except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _draw(d: Domain, rng: random.Random) -> Fraction:
@@ -252,8 +411,6 @@ def _draw(d: Domain, rng: random.Random) -> Fraction:
     hi = d.hi if d.hi is not None else lo + 40
     for _ in range(50):
         if d.integer:
-            import math
-
             v = Fraction(rng.randint(math.ceil(lo), max(math.ceil(lo), math.floor(hi))))
         else:
             v = lo + (hi - lo) * Fraction(rng.randint(1, 999), 1000)
@@ -262,10 +419,17 @@ def _draw(d: Domain, rng: random.Random) -> Fraction:
     return lo
 
 
+NO_CROSS_CHECK = ("proved by {engine}, but no sample point satisfying the hypotheses could be "
+                  "evaluated to cross-check it")
+
+
 def _cross_check(ob: Obligation, v: Verdict) -> Verdict:
-    """Evaluate the claim at sample points: a proof contradicted by a number is not a proof."""
+    """Evaluate the claim at sample points: a proof contradicted by a number is not a proof,
+    and a proof that no number could confirm is not accepted either (an engine that proves
+    anything from contradictory hypotheses, or from a wrong fact, must not give ``proved``)."""
     checked = 0
-    for pt in sample_points(ob, CROSS_CHECK_POINTS):
+    points = sample_points(ob, CROSS_CHECK_POINTS)
+    for pt in points:
         try:
             ok = holds_at(ob.claim, pt)
         except (Undefined, NotImplementedError, ZeroDivisionError):
@@ -275,7 +439,175 @@ def _cross_check(ob: Obligation, v: Verdict) -> Verdict:
             return Verdict(Status.UNKNOWN, v.engine,
                            f"engines disagree: {v.engine} proved it, but it is false at {shown}; "
                            "please report this")
-        checked += ok is True or ob.claim.op == "="
+        # undecided at a point: consistent with a claim that may hold with equality there
+        checked += ok is True or ob.claim.op in ("=", "<=", ">=")
+    if checked == 0:
+        why = NO_CROSS_CHECK.format(engine=v.engine)
+        if points:
+            where = ("the one point" if len(points) == 1
+                     else f"any of the {len(points)} points")
+            why += (f" (the claim could not be decided at {where} found: too large, too "
+                    "close to call or undefined there)")
+        else:
+            why += "; the hypotheses may be contradictory"
+        return Verdict(Status.UNKNOWN, v.engine, why, notes=(*v.notes, "cross-checked at 0 points"))
     note = f"cross-checked at {checked} points"
     return Verdict(v.status, v.engine, v.reason, v.counterexample, v.samples, v.time_s,
                    (*v.notes, note))
+
+
+# ------------------------------------------------------------------------ eliminating definitions
+
+MAX_ELIMINATIONS = 16
+
+
+@dataclass(frozen=True)
+class Eliminated:
+    """``name = value`` was a hypothesis (``shown``) and ``name`` was eliminated with it."""
+
+    name: str
+    value: sp.Expr
+    shown: Relation
+
+
+def definition(h: Relation, ob: Obligation) -> tuple[str, sp.Expr] | None:
+    """``(s, e)`` when the hypothesis says ``s = e`` for a variable s not occurring in e.
+
+    Besides ``s = e`` and ``e = s``, any equation linear in s with a rational coefficient
+    (``2*s + t = 1`` gives ``s = (1 - t)/2``); among several variables the first in ``lhs``
+    then ``rhs`` order, else by name. An integer variable is taken only when e is certainly
+    an integer wherever its variables are (integers combined by +, -, * and powers with
+    natural exponents): integrality cannot be written as a hypothesis the engines share.
+    """
+    if h.op != "=":
+        return None
+    f = h.lhs - h.rhs
+    candidates = [side for side in (h.lhs, h.rhs) if isinstance(side, sp.Symbol)]
+    candidates += sorted(f.free_symbols - set(candidates), key=lambda x: x.name)
+    for s in candidates:
+        if not isinstance(s, sp.Symbol):
+            continue
+        indep, dep = f.as_independent(s, as_Add=True)
+        coeff = dep / s if dep != 0 else sp.Integer(0)
+        if not (coeff.is_Rational and coeff != 0) or s in indep.free_symbols:
+            continue
+        value = -indep / coeff
+        if s in value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            continue
+        if ob.domain(s.name).integer and not _integer_valued(value, ob):
+            continue
+        return s.name, value
+    return None
+
+
+def _integer_valued(e: sp.Expr, ob: Obligation) -> bool:
+    if e.is_Integer:
+        return True
+    if isinstance(e, sp.Symbol):
+        return ob.domain(e.name).integer
+    if e.is_Add or e.is_Mul:
+        return all(_integer_valued(a, ob) for a in e.args)
+    if e.is_Pow:
+        return bool(e.exp.is_Integer and e.exp >= 0 and _integer_valued(e.base, ob))
+    return False
+
+
+def eliminate(ob: Obligation) -> tuple[Obligation, tuple[Eliminated, ...]]:
+    """The obligation with its defined variables eliminated, and what was eliminated.
+
+    A hypothesis ``s = e`` (s a variable not in e; see ``definition``) is dropped, e is
+    substituted for s in the claim and the other hypotheses, and ``e`` in s's domain is
+    added as hypotheses. The two obligations are equivalent wherever e is defined: a proof
+    of one is a proof of the other, and a counterexample of the new one where e is defined
+    gives one of the old with s = e (``_restore`` checks that e is defined there). The
+    hypotheses are scanned in their order, so the choice is deterministic.
+    """
+    done: list[Eliminated] = []
+    for _ in range(MAX_ELIMINATIONS):
+        found = None
+        for i, h in enumerate(ob.hypotheses):
+            d = definition(h, ob)
+            if d is not None:
+                found = i, h, d
+                break
+        if found is None:
+            break
+        i, h, (name, value) = found
+        mapping = {sym(name): value}
+        rest = [_substituted(g, mapping) for j, g in enumerate(ob.hypotheses) if j != i]
+        dom = ob.domain(name)
+        bounds = [_substituted(r, mapping) for r in dom.relations(name)]
+        claim = _substituted(ob.claim, mapping)
+        domains = tuple((n, d) for n, d in ob.domains if n != name)
+        ob = Obligation(claim, domains, tuple(dict.fromkeys([*rest, *bounds])))
+        # earlier values may mention s: keep every value in the remaining variables
+        done = [replace(e, value=substitute(e.value, mapping)) for e in done]
+        done.append(Eliminated(name, value, h))
+    return ob, tuple(done)
+
+
+def _substituted(rel: Relation, mapping: dict[sp.Symbol, sp.Expr]) -> Relation:
+    return Relation(substitute(rel.lhs, mapping), rel.op, substitute(rel.rhs, mapping))
+
+
+def _restore(original: Obligation, ob: Obligation, eliminated: tuple[Eliminated, ...],
+             v: Verdict) -> Verdict:
+    """The verdict on the transformed obligation, as one on the original: a counterexample
+    gets the eliminated variables' values back (exact when rational; otherwise the value is
+    said in a note), and is kept only where every eliminated definition is defined."""
+    notes = tuple(f"eliminated {e.name} with the hypothesis {e.shown}" for e in eliminated)
+    cx = v.counterexample
+    if v.status is not Status.REFUTED or cx is None:
+        return replace(v, notes=(*v.notes, *notes))
+    point = dict(cx.values)
+    given = dict(point)
+    for e in eliminated:  # a variable left only in a definition is free: any value will do
+        for s in sorted(e.value.free_symbols - {sym(n) for n in given}, key=lambda x: x.name):
+            given[s.name] = point[s.name] = _simple_value(original.domain(s.name))
+    shown: list[str] = []
+    for e in eliminated:  # each value is in the remaining variables (see eliminate)
+        value = _value_at(e.value, given)
+        if value is None:
+            return replace(v, status=Status.UNKNOWN, counterexample=None, notes=(*v.notes, *notes),
+                           reason=f"its counterexample could not be completed: {e.name} = "
+                                  f"{e.value} is not certainly defined there")
+        if isinstance(value, Fraction):
+            point[e.name] = value
+        else:
+            shown.append(f"{e.name} = {e.value} ≈ {value} there (not a rational number, so "
+                         "not listed with the values)")
+    if not shown:
+        full = verify_counterexample(original, point)
+        if full is not None:
+            return replace(v, counterexample=full, notes=(*v.notes, *notes))
+    values = tuple((n, point[n]) for n in original.names if n in point)
+    cx = Counterexample(values, cx.lhs, cx.rhs)
+    return replace(v, counterexample=cx, notes=(*v.notes, *notes, *shown))
+
+
+def _simple_value(d: Domain) -> Fraction:
+    """A simple value of the domain (0 when it may be)."""
+    cands = [Fraction(0), Fraction(1), Fraction(-1)]
+    for b in (d.lo, d.hi):
+        if b is not None:
+            cands += [b, b + 1, b - 1, Fraction(math.floor(b)) + 1, Fraction(math.ceil(b)) - 1]
+    if d.lo is not None and d.hi is not None:
+        cands.append((d.lo + d.hi) / 2)
+    return next((c for c in cands if d.contains(c)), Fraction(0))
+
+
+def _value_at(e: sp.Expr, point: dict[str, Fraction]) -> Fraction | str | None:
+    """e's exact value at the point, else its decimal value, or None if not certainly defined."""
+    try:
+        value = exact(e, point)
+        if value is not None:
+            return value
+        b = ball(e, {n: to_arb(q) for n, q in point.items()}, 200)
+    except (Undefined, NotImplementedError, ZeroDivisionError, ValueError):
+        return None
+    if not b.is_finite():
+        return None
+    if b.rad() == 0:  # known exactly (log(1) = 0): a dyadic rational
+        man, exp = b.mid().man_exp()
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    return decimal_of(e, point)

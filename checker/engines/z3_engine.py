@@ -5,15 +5,27 @@ solution. No solution (unsat) is a proof. A solution is only a candidate: its va
 turned into exact rationals (nearby simple ones first) and re-checked on the original
 obligation by ``checker.numeric.verify_counterexample``; only a confirmed point refutes.
 
-Translation (sound because definedness is checked as separate obligations):
+Translation:
 
-* ``a/b`` and ``b^-n`` use an auxiliary ``q`` with ``q*b == 1``; ``t^(p/q)`` an auxiliary
-  root ``r >= 0`` with ``r^q == t``; small integer powers become products.
+* ``a/b`` and ``b^-n`` use an auxiliary ``q`` with ``b != 0 -> q*b == 1``; ``t^(p/q)`` an
+  auxiliary root r with ``t >= 0 -> (r >= 0 and r^q == t)``; small integer powers become
+  products.
 * Every other term (exp, log, Phi, sigmoid, erf, tanh, sin, symbolic powers, factorial,
   sums, ...) becomes a fresh real variable, one per distinct SymPy subterm, with cheap
   true facts attached (ranges, tangent lines such as ``exp(u) >= 1 + u``, monotonicity
   between two terms of the same function). ``|u|``, Max and Min become ``If``; floor and
   ceiling become integers bracketing their argument. Constant terms get Arb bounds.
+
+No definedness requirement is ever asserted as a fact: every fact about a partial function's
+value is conditional on its argument being in the function's domain
+(``(0 < p < 1) -> facts about Phi_inv(p)``, ``u > 0 -> facts about log(u)``), so that a
+contradictory requirement (``Phi_inv(2)``, ``1/0``, ``log(-1)``) cannot make an obligation
+unsatisfiable. Definedness is checked as separate obligations; here an undefined term is
+just an unknown real. Two uses remain, both guarded: a model that is not a confirmed
+counterexample is replaced by one where every term is defined (a candidate only), and the
+hypotheses' own definedness (a point satisfies a hypothesis only where it is defined) may
+complete a proof once Z3 has found that it can hold together with the hypotheses
+(``_where_hypotheses_defined``).
 
 Every call uses its own ``z3.Context`` (the shared default one crashes under threads) and a
 Z3 timeout from the remaining budget, backed by a watchdog that interrupts the context.
@@ -94,9 +106,12 @@ class Translator:
         self.ctx = ctx
         self.vars: dict[str, Z3Term] = {}
         self.facts: list[z3.BoolRef] = []
+        # where the terms are defined: never a fact for a proof, only a filter on the models
+        # that become candidate counterexamples
+        self.definedness: list[z3.BoolRef] = []
         self.cache: dict[Key, Z3Term] = {}
         self.abstracted: list[sp.Expr] = []
-        self.monotone: dict[object, list[tuple[Z3Term, Z3Term]]] = {}
+        self.monotone: dict[object, list[tuple[Z3Term, Z3Term, z3.BoolRef | None]]] = {}
         self.count = 0
         for name in ob.names:
             d = ob.domain(name)
@@ -132,23 +147,38 @@ class Translator:
         return out
 
     def reciprocal(self, key: Key, z: Z3Term) -> Z3Term:
-        """An auxiliary q with q*z == 1 (z != 0 is a definedness condition)."""
+        """An auxiliary q with ``z != 0 -> q*z == 1`` (z != 0 is a definedness condition,
+        checked elsewhere, never asserted here)."""
         tagged = ("inv", key)
         if tagged not in self.cache:
             q = self.fresh("inv")
-            self.facts.append(q * z == 1)
+            self.facts.append(z3.Implies(z != 0, q * z == 1))
+            self.definedness.append(z != 0)
             self.cache[tagged] = q
         return self.cache[tagged]
 
     def root(self, base: sp.Expr, q: int) -> Z3Term:
-        """An auxiliary r >= 0 with r^q == base (base >= 0 is a definedness condition)."""
+        """An auxiliary r with ``base >= 0 -> (r >= 0 and r^q == base)`` (base >= 0 is a
+        definedness condition, checked elsewhere, never asserted here)."""
         tagged = ("root", base, q)
         if tagged not in self.cache:
             r = self.fresh("root")
-            self.facts.append(r >= 0)
-            self.facts.append(self.product([r] * q) == self.expr(base))
+            t = self.expr(base)
+            self.facts.append(z3.Implies(t >= 0, z3.And(r >= 0, self.product([r] * q) == t)))
+            self.definedness.append(t >= 0)
             self.cache[tagged] = r
         return self.cache[tagged]
+
+    def conditional(self, defined: z3.BoolRef | None, facts: list[z3.BoolRef]) -> None:
+        """Add facts that hold where a term is defined (``defined``; None: everywhere)."""
+        if defined is not None:
+            self.definedness.append(defined)
+        if not facts:
+            return
+        if defined is None:
+            self.facts += facts
+        else:
+            self.facts.append(z3.Implies(defined, z3.And(*facts)))
 
     # -- relations
     def relation(self, rel: Relation) -> z3.BoolRef:
@@ -226,9 +256,10 @@ class Translator:
         if isinstance(e, sp.factorial):
             u = self.expr(e.args[0])
             v = self.abstract(e)
-            self.facts.append(v > 0)
+            facts = [v > 0]
             if u.is_int():
-                self.facts += [v >= 1, v >= u]
+                facts += [v >= 1, v >= u]
+            self.conditional(u >= 0, facts)  # factorial of a negative number is undefined
             return v
         return self.abstract(e)
 
@@ -259,7 +290,7 @@ class Translator:
                 return self.product([z] * abs(n))
             v = self.abstract(e)
             if n % 2 == 0:
-                self.facts.append(v >= 0)
+                self.conditional(None if n > 0 else self.expr(base) != 0, [v >= 0])
             return v
         if ex.is_Rational and int(ex.q) <= MAX_ROOT and abs(int(ex.p)) <= MAX_POWER:
             p, q = int(ex.p), int(ex.q)
@@ -268,8 +299,8 @@ class Translator:
                 r = self.reciprocal(("root", base, q), r)
             return self.product([r] * abs(p))
         v = self.abstract(e)
-        if ex.is_Rational:  # a root of a nonnegative base (definedness)
-            self.facts.append(v >= 0)
+        if ex.is_Rational:  # a root: defined for a nonnegative base (not asserted)
+            self.conditional(self.expr(base) >= 0, [v >= 0])
             return v
         if base.is_Rational or (base.is_number and not base.free_symbols):
             self._constant_base_facts(base, self.expr(ex), v)
@@ -290,33 +321,45 @@ class Translator:
         elif bool(b < 1):
             self.facts += [z3.Implies(u >= 0, v <= 1), z3.Implies(u <= 0, v >= 1)]
 
-    def _register(self, kind: object, u: Z3Term, v: Z3Term) -> None:
-        self.monotone.setdefault(kind, []).append((u, v))
+    def _register(self, kind: object, u: Z3Term, v: Z3Term,
+                  defined: z3.BoolRef | None = None) -> None:
+        self.monotone.setdefault(kind, []).append((u, v, defined))
+
+    def _defined(self, kind: type, u: Z3Term) -> z3.BoolRef | None:
+        """Where a unary function is defined (None: everywhere, or no facts depend on it)."""
+        one = self.const(Fraction(1))
+        if kind is sp.log:
+            return u > 0
+        if kind is PhiInv:
+            return z3.And(u > 0, u < 1)
+        if kind in (sp.asin, sp.acos):
+            return z3.And(u >= -one, u <= one)
+        return None
 
     def unary(self, e: sp.Expr, kind: type) -> Z3Term:
         u = self.expr(e.args[0])
         v = self.abstract(e)
-        self.facts += self._unary_facts(kind, u, v)
+        defined = self._defined(kind, u)
+        facts = self._unary_facts(kind, u, v)
         if kind in _MONOTONE:
             direction, anchor, value = _MONOTONE[kind]
-            self._register(kind, u, v)
+            self._register(kind, u, v, defined)
             if anchor is not None and value is not None:
                 a, c = self.const(anchor), self.const(value)
                 up, down = (v > c, v < c) if direction > 0 else (v < c, v > c)
-                self.facts += [z3.Implies(u > a, up), z3.Implies(u < a, down)]
-                self.facts.append(z3.Implies(u == a, v == c))
+                facts += [z3.Implies(u > a, up), z3.Implies(u < a, down)]
+                facts.append(z3.Implies(u == a, v == c))
+        self.conditional(defined, facts)
         return v
 
     def _unary_facts(self, kind: type, u: Z3Term, v: Z3Term) -> list[z3.BoolRef]:
         zero, one, c = self.const(Fraction(0)), self.const(Fraction(1)), self.const
         if kind is sp.exp:
             return [v > 0, v >= 1 + u]
-        if kind is sp.log:
-            return [u > 0, v <= u - 1, u * v >= u - 1]
+        if kind is sp.log:  # where u > 0 (see _defined)
+            return [v <= u - 1, u * v >= u - 1]
         if kind in (Phi, Sigmoid):
             return [v > 0, v < 1]
-        if kind is PhiInv:
-            return [u > 0, u < 1]
         if kind in (sp.tanh, sp.erf):
             facts = [v > -1, v < 1]
             if kind is sp.tanh:
@@ -331,10 +374,10 @@ class Translator:
                 z3.Implies(u >= 0, v <= u),
                 z3.Implies(u <= 0, v >= u),
             ]
-        if kind is sp.asin:
-            return [u >= -1, u <= 1, v >= -c(HALF_PI_UP), v <= c(HALF_PI_UP)]
+        if kind is sp.asin:  # where -1 <= u <= 1 (see _defined)
+            return [v >= -c(HALF_PI_UP), v <= c(HALF_PI_UP)]
         if kind is sp.acos:
-            return [u >= -1, u <= 1, v >= zero, v <= c(PI_UP)]
+            return [v >= zero, v <= c(PI_UP)]
         if kind is sp.sinh:
             return [z3.Implies(u >= 0, v >= u), z3.Implies(u <= 0, v <= u)]
         if kind is sp.cosh:
@@ -351,11 +394,15 @@ class Translator:
         for kind, pairs in self.monotone.items():
             direction = _MONOTONE[kind][0] if isinstance(kind, type) else 1
             pairs = pairs[:MAX_MONOTONE_TERMS]
-            for i, (u1, v1) in enumerate(pairs):
-                for u2, v2 in pairs[i + 1 :]:
+            for i, (u1, v1, d1) in enumerate(pairs):
+                for u2, v2, d2 in pairs[i + 1 :]:
                     lt, gt = (v1 < v2, v1 > v2) if direction > 0 else (v1 > v2, v1 < v2)
-                    out += [z3.Implies(u1 < u2, lt), z3.Implies(u1 > u2, gt)]
-                    out.append(z3.Implies(u1 == u2, v1 == v2))
+                    facts = [z3.Implies(u1 < u2, lt), z3.Implies(u1 > u2, gt),
+                             z3.Implies(u1 == u2, v1 == v2)]
+                    both = [d for d in (d1, d2) if d is not None]
+                    if both:  # only where both terms are defined
+                        facts = [z3.Implies(z3.And(*both), z3.And(*facts))]
+                    out += facts
         return out
 
 
@@ -487,19 +534,23 @@ def prove(ob: Obligation, budget_s: float = 2.0) -> Verdict:
 def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> Verdict:
     ctx = z3.Context()
     tr = Translator(ctx, ob)
+    notes: list[str] = []
+    hyps: list[z3.BoolRef] = []
+    for h in ob.hypotheses:  # first, so that their terms' definedness is told apart
+        try:
+            hyps.append(tr.relation(h))
+        except Untranslatable:
+            notes.append(f"hypothesis dropped (not translatable): {h}")
+    hyp_defined = list(tr.definedness)
     try:
         negated = z3.Not(tr.relation(ob.claim))
     except Untranslatable as exc:
         return verdict(Status.UNKNOWN, f"z3 cannot translate the claim: {exc}")
     solver = z3.Solver(ctx=ctx)
-    notes: list[str] = []
-    for h in ob.hypotheses:
-        try:
-            solver.add(tr.relation(h))
-        except Untranslatable:
-            notes.append(f"hypothesis dropped (not translatable): {h}")
+    solver.add(*hyps)
     solver.add(*tr.facts)
     solver.add(*tr.monotone_facts())
+    solver.push()
     solver.add(negated)
     if tr.abstracted:
         notes.append(_describe(tr.abstracted))
@@ -514,9 +565,53 @@ def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> 
             why = "timeout"
         return verdict(Status.UNKNOWN, f"z3 answered unknown ({why})", notes=tuple(notes))
     cex = _confirm(ob, _points(solver.model(), tr.vars, ob.names))
+    if cex is None and hyp_defined:
+        answer = _where_hypotheses_defined(solver, ctx, hyp_defined, negated, deadline)
+        if answer is True:
+            return verdict(Status.PROVED, "the negated claim is unsatisfiable where the "
+                           "hypotheses are defined (and they can be)", notes=tuple(notes))
+        if answer is not None:  # a model where the hypotheses are defined: a candidate
+            cex = _confirm(ob, _points(answer, tr.vars, ob.names))
+    if tr.definedness:
+        # from here on the solver only proposes candidates: ask for models where every term
+        # is defined (an unsat answer now proves nothing)
+        solver.add(*tr.definedness)
+        left = deadline - time.monotonic()
+        if cex is None and _check(solver, ctx, min(SIMPLE_CHECK_S, left / 2)) == z3.sat:
+            cex = _confirm(ob, _points(solver.model(), tr.vars, ob.names))
     if cex is None or not _is_simple(cex):
         simpler = _simpler_counterexample(ob, solver, tr, deadline)
         cex = simpler or cex
     if cex is None:
         return verdict(Status.UNKNOWN, "z3 model could not be confirmed", notes=tuple(notes))
     return verdict(Status.REFUTED, "z3 model, confirmed exactly", cex=cex, notes=tuple(notes))
+
+
+def _where_hypotheses_defined(solver: z3.Solver, ctx: z3.Context,
+                              defined: list[z3.BoolRef], negated: z3.BoolRef,
+                              deadline: float) -> bool | z3.ModelRef | None:
+    """True when the claim follows from the hypotheses at every point where they are
+    defined, and there are such points (in Z3's reading); else a model of the negated claim
+    where the hypotheses are defined (a candidate counterexample), or None.
+
+    A point satisfies a hypothesis only where the hypothesis is defined, so its definedness
+    may be used (``t >= L*R^2/eps`` gives ``eps != 0``): but only once Z3 has found that
+    the hypotheses and their definedness can hold together, so that a contradictory
+    requirement (a cited ``Phi_inv(2)``) never makes a proof. The claim's own definedness is
+    never assumed. Leaves the solver as it found it (the negated claim on top)."""
+    left = deadline - time.monotonic()
+    solver.pop()  # back to the hypotheses and facts, without the negated claim
+    try:
+        solver.push()
+        solver.add(*defined)
+        if _check(solver, ctx, min(SIMPLE_CHECK_S, left / 3)) != z3.sat:
+            return None
+        solver.add(negated)
+        result = _check(solver, ctx, min(SIMPLE_CHECK_S, left / 3))
+        if result == z3.unsat:
+            return True
+        return solver.model() if result == z3.sat else None
+    finally:
+        solver.pop()
+        solver.push()
+        solver.add(negated)
