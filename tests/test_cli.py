@@ -18,7 +18,7 @@ def test_example_proof_is_proved(agnostic: Path) -> None:
     """The README's example: every step of the finite-class sketch is proved; exit 0."""
     out, code = run(["check", str(agnostic)])
     assert code == 0
-    lines = [line for line in out.splitlines() if ":7:" in line or ":8:" in line or ":9:" in line]
+    lines = [line for line in out.splitlines() if ":8:" in line or ":9:" in line or ":10:" in line]
     assert len(lines) == 3
     assert all(": proved" in line for line in lines)
     assert out.splitlines()[-1].endswith("0 refuted, 0 plausible, 0 unknown")
@@ -33,7 +33,7 @@ def test_wrong_step_is_refuted(tmp_path: Path, agnostic: Path) -> None:
     bad.write_text(text)
     out, code = run(["check", str(bad)])
     assert code == 1
-    step = next(line for line in out.splitlines() if "wrong.proof:7:" in line)
+    step = next(line for line in out.splitlines() if "wrong.proof:8:" in line)
     assert ": refuted" in step
     assert "counterexample:" in out
     assert "proved" not in step
@@ -46,9 +46,9 @@ def test_json_output_has_the_same_content(agnostic: Path) -> None:
     assert 0 == code == doc["exit_code"]
     steps = doc["files"][0]["steps"]
     by_line = {s["line"]: s for s in steps}
-    assert {"proved"} == {by_line[n]["verdict"] for n in (7, 8, 9)}
-    assert by_line[7]["relation"] == "="
-    assert by_line[7]["engine"]
+    assert {"proved"} == {by_line[n]["verdict"] for n in (8, 9, 10)}
+    assert by_line[8]["relation"] == "="
+    assert by_line[8]["engine"]
     assert doc["files"][0]["summary"]["proved"] == len(steps)
 
 

@@ -163,7 +163,8 @@ SEEDS_PROVED = {
     # D6: f(z) = z^2, mu = 0.3, sigma = 0.5 -> 0.34
     "d6_square": "have c: E[Reparam[3/10, 1/2]^2] = 34/100 by reparam_second_moment",
     # D8: beta = (0.1, 0.2), t = 2: alpha_bar_1 = 0.9, beta_tilde_2 = 0.1/0.28*0.2 = 1/14
-    "d8_var": ("assume Steps[Q] = 2, Beta[Q, 2] = 1/5, AlphaBar[Q, 1] = 9/10\n"
+    "d8_var": ("given x0 real, xt real\n"
+               "assume Steps[Q] = 2, Beta[Q, 2] = 1/5, AlphaBar[Q, 1] = 9/10\n"
                "have c: Var[XPrev[Q, 2, x0, xt]] = 1/14 "
                "by ddpm_posterior_var(t = 2, beta = 1/5, a = 9/10)"),
     # D10: s = 1, eta = 0.1 -> stationary variance 1/0.95

@@ -166,7 +166,10 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
         return ["point", "sympy", "intervals"]
     equality = ob.claim.op in ("=", "!=")
     if equality:
-        return ["sympy", "z3", "search"] if kind == "algebraic" else ["sympy", "search", "z3"]
+        # a short Z3 turn before the search: a != claim often follows from a linear
+        # hypothesis that Z3 sees at once, while the search can only sample it
+        return ["sympy", "z3", "search"] if kind == "algebraic" else [
+            "sympy", "z3-quick", "search", "z3"]
     if kind == "algebraic":
         return ["z3", "sympy", "intervals", "search"]
     # a short Z3 turn first: its abstraction proves many such claims in milliseconds, and it
