@@ -169,21 +169,38 @@ class _Checker:
 
     def fits(self, task: Task, bare: Verdict) -> bool:
         """Is a counterexample to the claim without its citations a counterexample to the
-        claim as cited? Everything cited that is about unknowns (``P[...]``) must hold at
-        the point; the rest holds wherever the premises do, or was never true."""
+        claim as cited? Each cited relation must hold at the point: certainly (exact or Arb
+        arithmetic); or, where arithmetic cannot decide it (an equality of transcendental
+        values), because it is a theorem's conclusion whose hypotheses certainly hold there,
+        or a fact that is an identity on the variables' domains. A relation that merely has
+        no unknown in it is not enough: a fact derived from P[...] terms can exclude the
+        point (``2^20 <= w + 1`` from counting pieces)."""
         from checker.numeric import Undefined, holds_at
 
         cx = bare.counterexample
-        if cx is None:
+        if cx is None or task.bare is None:
             return False
         point = dict(cx.values)
-        for rel in task.cited:
-            if not any(n.endswith("]") for n in rel.free_names):  # no P[...]-like unknown
-                continue
+
+        def holds(rel: Relation) -> bool | None:
+            if any(n not in point for n in rel.free_names):
+                return None
             try:
-                if any(n not in point for n in rel.free_names) or holds_at(rel, point) is not True:
+                return holds_at(rel, point)
+            except (Undefined, ArithmeticError, NotImplementedError, ValueError):
+                return False
+
+        for c in task.cited:
+            decided = holds(c.relation)
+            if decided is True:
+                continue
+            if decided is False:
+                return False
+            if c.theorem is not None:
+                if not all(holds(h) is True for h in c.conditions):
                     return False
-            except (Undefined, ArithmeticError, NotImplementedError):
+            elif not self.equal(c.relation.lhs, c.relation.rhs, task.bare) \
+                    or c.relation.op != "=":
                 return False
         return True
 

@@ -46,6 +46,16 @@ class Definedness:
     why: str
 
 
+@dataclass(frozen=True)
+class Cited:
+    """A relation a justification brings in: a fact's, or a theorem's conclusion at the
+    citation's arguments together with the theorem's hypotheses there (``conditions``)."""
+
+    relation: Relation
+    theorem: str | None = None
+    conditions: tuple[Relation, ...] = ()
+
+
 @dataclass
 class Task:
     """One checked item at one line."""
@@ -74,7 +84,7 @@ class Task:
     # the relation as written (no `let` substituted, opaque terms kept): what milestones are
     # compared with
     written: Relation | None = None
-    cited: list[Relation] = field(default_factory=list)  # what the justification brought in
+    cited: list[Cited] = field(default_factory=list)  # what the justification brought in
 
     @property
     def line(self) -> int:
@@ -128,6 +138,7 @@ class Elaborator:
         self.warned: set[str] = set()
         self.declared_at: dict[str, int] = {}
         self.let_task: dict[str, int] = {}  # a `let` name -> the task of its definition
+        self.cites: list[Cited] = []  # what the last justification read brought in
         # (the line of a given, the premises in force after it): contradictory premises are
         # an error at the line that makes them contradictory (see checker.check)
         self.premises: list[tuple[Span, Obligation]] = []
@@ -488,7 +499,8 @@ class Elaborator:
                     rests_on=facts + self.definition_tasks(lhs, rhs),
                     growth=abs(self.size(lhs) - self.size(rhs)),
                     raw=Relation(raw[0], op, raw[1]),
-                    bare=self.obligation(claim, [], uses) if extra else None, cited=extra,
+                    bare=self.obligation(claim, [], uses) if extra else None,
+                    cited=list(self.cites),
                     written=Relation(lhs.value, op, rhs.value))
 
     def definition_tasks(self, *exprs: Expr) -> list[int]:
@@ -510,6 +522,7 @@ class Elaborator:
         """Hypotheses from cited facts and theorems, the side obligations (the theorems'
         hypotheses, and the citations' arguments being defined: an undefined argument must
         never license anything), and a preset verdict when a citation cannot be used."""
+        self.cites = []
         if just.kind != "refs":
             return [], None, []
         extra: list[Relation] = []
@@ -523,6 +536,7 @@ class Elaborator:
                 continue  # `by h1, algebra`: the fact, then algebra
             if ref.name in self.ctx.facts and not ref.args:
                 extra += self.ctx.facts[ref.name]
+                self.cites += [Cited(r) for r in self.ctx.facts[ref.name]]
                 continue
             if ref.name in self.ctx.facts:
                 return extra, _citation(f"{ref.name!r} is a fact of this proof and takes no "
@@ -549,6 +563,8 @@ class Elaborator:
                 return extra, _citation(inst), side
             conclusion, hyps = inst
             extra += [self.subst_rel(r) for r in conclusion]
+            conditions = tuple(self.subst_rel(r) for r, _ in hyps)
+            self.cites += [Cited(self.subst_rel(r), thm.id, conditions) for r in conclusion]
             pending += hyps
         facts = [r for ref in just.refs if ref.name in self.ctx.facts
                  for r in self.ctx.facts[ref.name]]

@@ -432,6 +432,10 @@ def _cross_check(ob: Obligation, v: Verdict) -> Verdict:
     anything from contradictory hypotheses, or from a wrong fact, must not give ``proved``)."""
     checked = 0
     points = sample_points(ob, CROSS_CHECK_POINTS)
+    if not points and ob.hypotheses:  # random draws missed: ask Z3 for a witness
+        from checker.engines import z3_engine
+
+        points = [pt for pt in z3_engine.witnesses(ob) if _satisfies(ob, pt)][:1]
     for pt in points:
         try:
             ok = holds_at(ob.claim, pt)

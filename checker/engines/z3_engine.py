@@ -615,3 +615,28 @@ def _where_hypotheses_defined(solver: z3.Solver, ctx: z3.Context,
         solver.pop()
         solver.push()
         solver.add(negated)
+
+
+WITNESS_S = 1.0  # wall time for one satisfiability check of the hypotheses (rarely needed)
+
+
+def witnesses(ob: Obligation, seconds: float = WITNESS_S) -> list[dict[str, Fraction]]:
+    """Points where Z3 finds every hypothesis and domain of ``ob`` satisfiable (its claim
+    aside), rounded to simple rationals; the caller re-checks them exactly. For a cross-check
+    whose random points all miss hypotheses that pin a variable far away (w >= 2^20 - 1)."""
+    try:
+        ctx = z3.Context()
+        tr = Translator(ctx, ob)
+        solver = z3.Solver(ctx=ctx)
+        for h in ob.hypotheses:
+            try:
+                solver.add(tr.relation(h))
+            except Untranslatable:
+                continue  # the exact re-check of the points decides it
+        solver.add(*tr.facts)
+        solver.add(*tr.definedness)
+        if _check(solver, ctx, seconds) != z3.sat:
+            return []
+        return _points(solver.model(), tr.vars, ob.names)
+    except Exception:  # a witness is a convenience: no answer is never an error
+        return []
