@@ -82,7 +82,20 @@ givens = ["x > 0"]
 goal = "x + 1/x >= 2"
 allowed = []
 solution = "solution.proof"
-points = {{ goal = 6, steps = 4 }}
+points = {{ goal = 4, steps = 2 }}
+# what a step with no cited fact or theorem may close: "identities", "polynomial" or "anything"
+policy = {{ automation = "anything" }}
+
+# what the student must show on the way (compared as written, up to algebra); a submission
+# that only restates the goal must earn at most 20% of the points, or validate fails
+[[milestone]]
+relation = "x + 1/x = 2 + (x - 1)^2/x"
+points = 4
+hint = "TODO: a hint for this milestone."
+
+# [[required]]
+# theorems = ["some_theorem"]
+# why = "TODO: why the exercise is about citing it"
 
 [[hint]]
 text = "TODO: a general hint."

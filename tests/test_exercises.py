@@ -32,19 +32,20 @@ def test_problem_set_loads() -> None:
 @pytest.mark.parametrize("ex", ALL, ids=lambda e: e.id)
 def test_exercise_validates(ex: Exercise) -> None:
     """What `proofcheck validate` checks, per exercise: solution proved at every seed, samples
-    get their expected outcomes, goal not refuted, >= 90% of the solution's mutants rejected."""
+    get their expected outcomes, goal not refuted, no lazy submission (the goal restated and
+    closed in one step) earns more than 20%. The mutation test (>= 95% of the solution's
+    mutants rejected) runs in the slow profile: test_validate_command_with_mutants."""
     portfolio.set_cache(portfolio.MemoryCache())
     try:
-        report = validate(ex, default_library(), mutants=True)
+        report = validate(ex, default_library(), mutants=False)
     finally:
         portfolio.set_cache(None)
     assert [] == report.problems
-    assert report.mutants == 0 or report.rate >= 0.9
 
 
 @pytest.mark.slow
 def test_validate_command_with_mutants() -> None:
-    """`proofcheck validate exercises/` passes, mutation test included (>= 90% per exercise)."""
+    """`proofcheck validate exercises/` passes, mutation test included (>= 95% per exercise)."""
     out, code = run(["validate", str(EXERCISES)])
     assert code == 0, out
 
@@ -60,10 +61,17 @@ def _scaffold(tmp_path: Path) -> Exercise:
     return load_exercise(tmp_path / "misc" / "amgm")
 
 
-def test_scaffold_validates(tmp_path: Path) -> None:
-    """`proofcheck new` scaffolds an exercise that validates as it stands."""
+def test_scaffold_validates_once_written(tmp_path: Path) -> None:
+    """`proofcheck new` scaffolds an exercise whose only problems are its TODO texts (a
+    scaffold must not pass as a finished exercise); written, it validates."""
     ex = _scaffold(tmp_path)
-    assert validate(ex, default_library(), mutants=False).problems == []
+    problems = validate(ex, default_library(), mutants=False).problems
+    assert ["the title still says TODO (written by `proofcheck new`)",
+            "the statement still says TODO (written by `proofcheck new`)"] == problems
+    toml = tmp_path / "misc" / "amgm" / "exercise.toml"
+    toml.write_text(toml.read_text().replace("TODO: a short title", "AM-GM for x and 1/x")
+                    .replace("TODO: the problem", "Show that x + 1/x >= 2 for x > 0."))
+    assert [] == validate(load_exercise(toml.parent), default_library(), mutants=False).problems
 
 
 def test_stronger_claim_reaches_the_goal(tmp_path: Path) -> None:
