@@ -2,16 +2,22 @@
 PrairieLearn results, a CSV gradebook, the class's grades (JSON) and summary (Markdown).
 
 Every output is a pure function of the records and the catalog (no timestamps, sorted), so two
-runs over the same submissions write identical files. Formats: ``docs/grading.md``.
+runs over the same submissions write identical files. Formats: ``docs/grading.md``. Student
+ids and files are shown as visible text (the records already are), gradebook cells are
+neutralised against spreadsheet formulas, and each file is written atomically under a unique
+temporary name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import re
 import statistics
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.exercises import Catalog, Exercise
-from checker.grade.submissions import Batch, safe_name
+from checker.grade.names import csv_cell
+from checker.grade.submissions import Batch
 
 PL_LIMIT = 900_000  # PrairieLearn's results.json must stay under 1 MB
 GS_OUTPUT_LIMIT = 200_000  # per Gradescope test output (a long feedback is cut, with a note)
@@ -50,9 +57,10 @@ class Entry:
 
 @dataclass
 class Report:
-    student: str
+    student: str  # the id as shown
     entries: list[Entry]
     extra: list[dict[str, Any]]  # files not matched to an exercise of the assignment
+    name: str = ""  # the storage name: students/<name>/
 
     @property
     def total(self) -> float:
@@ -87,10 +95,11 @@ def build_reports(batch: Batch, catalog: Catalog,
     for job in batch.jobs:
         rec = records.get(job.key)
         if rec is not None:
-            by_student[job.student].append(rec)
+            by_student[job.name].append(rec)
     reports = []
-    for student in sorted(batch.students):
-        recs = sorted(by_student.get(student, []), key=lambda r: str(r["file"]))
+    for who in sorted(batch.students, key=lambda s: (s.id, s.name)):
+        student = who.id
+        recs = sorted(by_student.get(who.name, []), key=lambda r: str(r["file"]))
         entries = []
         matched: set[int] = set()
         for ex in catalog.exercises.values():
@@ -105,7 +114,7 @@ def build_reports(batch: Batch, catalog: Catalog,
                 matched.update(i for i, _ in mine)
             entries.append(entry)
         extra = [r for i, r in enumerate(recs) if i not in matched]
-        reports.append(Report(student, entries, extra))
+        reports.append(Report(student, entries, extra, who.name))
     return reports
 
 
@@ -136,7 +145,8 @@ def note_for(entry: Entry | None, record: dict[str, Any], ids: Sequence[str]) ->
                 "mistake); it gets 0 points for now: please tell the course staff.")
     if status == "graded" and record.get("resource_limits"):
         return (f"{name}: some steps could not be checked within the grader's limits "
-                "(marked `resource limit`); they count as not proved.")
+                "(marked `resource limit` or `time limit`); they count as not proved. They "
+                "are checked again when the course staff regrade with larger limits.")
     if entry is not None and entry.others:
         return (f"you handed in {1 + len(entry.others)} files for {entry.exercise.id}; the best "
                 f"one counts ({entry.file}; also: {', '.join(entry.others)}).")
@@ -280,10 +290,10 @@ def gradebook_csv(reports: Sequence[Report], catalog: Catalog) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     ids = list(catalog.exercises)
-    w.writerow(["student", *ids, "total", "max_total"])
+    w.writerow(["student", *(csv_cell(i) for i in ids), "total", "max_total"])
     for r in reports:
         cells = ["" if e.record is None else f"{e.score:g}" for e in r.entries]
-        w.writerow([r.student, *cells, f"{r.total:g}", f"{r.max_total:g}"])
+        w.writerow([csv_cell(r.student), *cells, f"{r.total:g}", f"{r.max_total:g}"])
     return buf.getvalue()
 
 
@@ -415,11 +425,21 @@ def summary_md(reports: Sequence[Report], catalog: Catalog, budget_s: float) -> 
 
 
 def write_text(path: Path, text: str) -> None:
-    """Atomically (a reader never sees half a file)."""
+    """Atomically (a reader never sees half a file), under a unique temporary name in the
+    same folder; on failure (disk full, read-only) the temporary file is removed, the old
+    file stays whole, and the OSError goes up."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    data = text.encode("utf-8", "backslashreplace")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)  # mkstemp's 0600 would hide results from the staff
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_json(path: Path, doc: Any) -> None:
@@ -430,7 +450,7 @@ def write_all(out: Path, batch: Batch, catalog: Catalog, records: dict[str, dict
               budget_s: float) -> list[Report]:
     reports = build_reports(batch, catalog, records)
     for r in reports:
-        folder = out / "students" / safe_name(r.student)
+        folder = out / "students" / r.name
         write_text(folder / "feedback.txt", student_text(r))
         write_json(folder / "feedback.json", student_json(r))
         write_json(folder / "gradescope.json", gradescope(r))
@@ -438,6 +458,6 @@ def write_all(out: Path, batch: Batch, catalog: Catalog, records: dict[str, dict
     write_text(out / "gradebook.csv", gradebook_csv(reports, catalog))
     write_json(out / "grades.json", grades_json(reports, catalog))
     write_text(out / "summary.md", summary_md(reports, catalog, budget_s))
-    if batch.layout == "single" and len(reports) == 1:
+    if batch.layout in ("single", "gradescope") and len(reports) == 1:
         write_json(out / "results.json", gradescope(reports[0]))
     return reports

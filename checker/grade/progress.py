@@ -1,10 +1,15 @@
-"""Progress: a one-line bar with count and ETA on a terminal, plain log lines otherwise."""
+"""Progress: a one-line bar with count and ETA on a terminal, plain log lines otherwise.
+
+Every text shown comes through :func:`~checker.grade.names.visible`: a student's file name or
+id never reaches the terminal as control characters or escape sequences."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+from checker.grade.names import visible
 
 
 def _clock(seconds: float) -> str:
@@ -59,12 +64,13 @@ class Progress:
                 self._last = now
                 self._bar()
         else:
-            self._log(f"[{self.line()}] {what}".rstrip())
+            self._log(f"[{self.line()}] {visible(what, keep='')}".rstrip())
 
     def message(self, text: str) -> None:
         """A line of its own (above the bar on a terminal)."""
         if not self.enabled:
             return
+        text = visible(text, keep="")
         if self.tty:
             self.stream.write("\r\x1b[2K" + text + "\n")
             self._bar()
