@@ -4,12 +4,14 @@ Keys are ``portfolio.cache_key`` texts (the obligation's canonical form with the
 version, mode and budget), stored by their SHA-256. WAL journal, ``synchronous=NORMAL``, a busy
 timeout, and a retry on "database is locked" (seen on this machine even with the timeout).
 The first verdict stored for a key wins (``INSERT OR IGNORE``), so every later reader, in
-this run or the next, gets the same one. A failing cache never fails grading: ``get``
-answers None and ``put`` drops the verdict.
+this run or the next, gets the same one. A failing cache never fails grading: ``init`` (run
+once by the parent, with a test write) raises and the run goes on without a cache; later,
+``get`` answers None, ``put`` drops the verdict and ``errors`` counts the failures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -37,6 +39,7 @@ class VerdictStore:
         self.path = Path(path)
         self.busy_s = busy_s
         self._db: sqlite3.Connection | None = None
+        self.errors = 0  # operations that failed (and were answered as a miss or dropped)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -63,8 +66,14 @@ class VerdictStore:
         raise AssertionError("unreachable")
 
     def init(self) -> None:
-        """Create the file and table now (before workers start, so they do not race to)."""
-        self._conn()
+        """Create the file and tables now (before workers start, so they do not race to),
+        and make sure the file can be read and written: raises ``sqlite3.Error`` or
+        ``OSError`` when it cannot (not a database, damaged, read-only, a folder, ...)."""
+        db = self._conn()
+        self._retry(lambda: db.execute("SELECT count(*) FROM verdicts WHERE digest = ''"))
+        self._retry(lambda: db.execute(
+            "INSERT OR REPLACE INTO claims (digest, owner, since) VALUES ('', 0, 0)"))
+        self._retry(lambda: db.execute("DELETE FROM claims WHERE digest = ''"))
 
     def get_json(self, keys: Iterable[str]) -> str | None:
         """The stored verdict (JSON) of the first of ``keys`` that has one."""
@@ -76,6 +85,7 @@ class VerdictStore:
                 f"SELECT digest, verdict FROM verdicts WHERE digest IN ({marks})",
                 wanted)).fetchall()
         except (sqlite3.Error, OSError):
+            self.errors += 1
             return None
         found = dict(rows)
         for d in wanted:
@@ -99,6 +109,7 @@ class VerdictStore:
                 (key_digest, text)))
             return cur.rowcount == 1
         except (sqlite3.Error, OSError):
+            self.errors += 1
             return False
 
     def put_many(self, rows: Iterable[tuple[str, str]]) -> int:
@@ -165,18 +176,24 @@ class VerdictStore:
             pass
 
     def rows(self) -> Iterator[tuple[str, str]]:
-        if not self.path.exists():
+        try:
+            if not self.path.is_file():
+                return
+            found = self._conn().execute(
+                "SELECT digest, verdict FROM verdicts ORDER BY digest").fetchall()
+        except (sqlite3.Error, OSError):
+            self.errors += 1
             return
-        db = self._conn()
-        yield from db.execute("SELECT digest, verdict FROM verdicts ORDER BY digest")
+        yield from ((str(d), str(v)) for d, v in found)
 
     def count(self) -> int:
         try:
             return int(self._conn().execute("SELECT count(*) FROM verdicts").fetchone()[0])
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):
             return 0
 
     def close(self) -> None:
         if self._db is not None:
-            self._db.close()
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
             self._db = None

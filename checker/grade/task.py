@@ -12,6 +12,11 @@ the child answers None, so the portfolio computes the verdict *in the child*, wh
 sends it through a pipe and exits at once; the parent's ``get`` returns what came through
 the pipe (or a resource-limit verdict when the child died or ran out of time). A child that
 leaves the portfolio any other way exits at the next hook or when ``grade_job`` returns.
+
+A verdict that depends on the machine (a resource limit of the grader's isolation, or the
+portfolio's hard ``time limit``) is never stored in or served from the shared cache: the next
+submission with the same step checks it afresh, and the record lists it under
+``resource_limits`` so that a rerun with other limits regrades it.
 """
 
 from __future__ import annotations
@@ -39,9 +44,12 @@ from checker.grade.limits import (
     on_cpu_limit,
 )
 from checker.grade.submissions import Job
-from checker.obligations import Verdict
+from checker.obligations import Status, Verdict
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: storage names, limited verdicts never cached, visible text
+# how the reason of a verdict that depends on the machine starts: the portfolio's hard time
+# limit ("time limit: ...") and the grader's isolation ("resource limit: ...")
+LIMIT_REASONS = ("time limit", "resource limit")
 GRACE_S = 2.0  # the parent waits this much longer than a process's own limit
 
 
@@ -78,6 +86,29 @@ class Beat:
         self.write(time.monotonic(), limit_s, task)
 
 
+def machine_dependent(verdict: Verdict) -> bool:
+    """A verdict that a limit decided (it may differ on another machine or under another
+    load): good for the submission that met it, never for the cache."""
+    return verdict.status is Status.UNKNOWN and verdict.reason.startswith(LIMIT_REASONS)
+
+
+def limit_reasons(doc: Any) -> list[str]:
+    """The reasons of every limit-decided verdict in a result's JSON."""
+    found: list[str] = []
+    todo = [doc]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            reason = item.get("reason")
+            if item.get("verdict") == "unknown" and isinstance(reason, str) and \
+                    reason.startswith(LIMIT_REASONS):
+                found.append(reason)
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return found
+
+
 class Hooks:
     """The portfolio's verdict cache inside a grading process (see the module docstring)."""
 
@@ -86,7 +117,6 @@ class Hooks:
         self.limits = settings.limits
         self.beat = beat if beat is not None else Beat()
         self.store = VerdictStore(settings.cache_path) if settings.cache_path else None
-        self.poison: dict[str, Verdict] = {}
         self.isolate = False
         self._child_key: str | None = None
         self._child_fd = -1
@@ -102,6 +132,11 @@ class Hooks:
     def reset(self) -> None:
         self.calls = self.hits = self.computed = 0
         self.limited: list[str] = []
+        if self.store is not None:
+            self.store.errors = 0
+        # limit verdicts met in this submission (an obligation repeated in the same file is
+        # not checked twice), never shared with another submission
+        self.poison: dict[str, Verdict] = {}
         self.new: list[tuple[str, str]] = []
         self.phase_limit = self.limits.between_s
 
@@ -120,21 +155,17 @@ class Hooks:
         if cpu:
             arm_cpu(limit_s)
 
-    def _poison_key(self, key: str) -> str:
-        return f"limit:{self.limits.timeout_s:g}:{self.limits.memory_mb}\n{key}"
-
     # -- the VerdictCache protocol
     def get(self, key: str) -> Verdict | None:
         if self._child_key is not None:  # an isolated child reached another obligation
             os._exit(EXIT_ESCAPED)
         self._release()
         self.calls += 1
-        poison = self._poison_key(key)
-        if poison in self.poison:
+        if key in self.poison:
             self.hits += 1
-            return self.poison[poison]
+            return self.poison[key]
         if self.store is not None:
-            found = self._lookup(key, poison)
+            found = self._lookup(key)
             if found is not None:
                 self.hits += 1
                 return found
@@ -144,21 +175,36 @@ class Hooks:
         self._phase(self.limits.timeout_s)
         return None
 
-    def _lookup(self, key: str, poison: str) -> Verdict | None:
+    def _stored(self, key: str) -> Verdict | None:
+        """The cache's verdict, if it has a usable one (a damaged row or a limit-decided
+        verdict left by an older version is a miss)."""
+        assert self.store is not None
+        text = self.store.get_json([key])
+        if text is None:
+            return None
+        try:
+            verdict = Verdict.from_json(json.loads(text))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return None if machine_dependent(verdict) else verdict
+
+    def _lookup(self, key: str) -> Verdict | None:
         """The stored verdict; if another process is checking this obligation right now,
-        wait for its verdict (up to the obligation time limit) rather than check it too."""
+        wait for its verdict (up to the obligation time limit) rather than check it too. An
+        owner whose verdict was decided by a limit stores nothing and releases the claim:
+        the waiter then checks the obligation itself."""
         assert self.store is not None
         deadline = 0.0
         pause = 0.005
         while True:
-            text = self.store.get_json([key, poison])
-            if text is not None:
-                return Verdict.from_json(json.loads(text))
+            found = self._stored(key)
+            if found is not None:
+                return found
             if self.store.claim(key, os.getpid()):
-                text = self.store.get_json([key, poison])  # stored just before our claim?
-                if text is not None:
+                found = self._stored(key)  # stored just before our claim?
+                if found is not None:
                     self.store.release(key)
-                    return Verdict.from_json(json.loads(text))
+                    return found
                 self._claimed = key
                 return None
             if not deadline:
@@ -175,11 +221,18 @@ class Hooks:
         self._phase(self.limits.between_s)
         self._keep(key, verdict)
 
-    def _keep(self, key: str, verdict: Verdict, claimed: str | None = None) -> None:
+    def _keep(self, key: str, verdict: Verdict) -> None:
+        if machine_dependent(verdict):  # this submission's only: not stored, not shared
+            self.limited.append(verdict.reason)
+            self.poison[key] = verdict
+            if self.store is not None:
+                self.store.release(key)
+                self._claimed = None
+            return
         text = json.dumps(verdict.to_json(), sort_keys=True)
         if self.store is not None:
             self.store.put_json(digest(key), text)
-            self.store.release(claimed or key)
+            self.store.release(key)
             self._claimed = None
         if self.settings.collect_new:
             self.new.append((digest(key), text))
@@ -213,12 +266,8 @@ class Hooks:
             else:
                 self._keep(key, verdict)
                 return verdict
-        why = describe_exit(status, timed_out, self.limits, timeout)
-        verdict = limit_verdict(why)
-        self.limited.append(why)
-        poison = self._poison_key(key)
-        self.poison[poison] = verdict
-        self._keep(poison, verdict, claimed=key)
+        verdict = limit_verdict(describe_exit(status, timed_out, self.limits, timeout))
+        self._keep(key, verdict)
         return verdict
 
     def _child_send(self, key: str, verdict: Verdict) -> None:
@@ -271,6 +320,9 @@ def grade_job(job: Job, settings: Settings, hooks: Hooks, isolate: bool) -> dict
     result = None
     try:
         os.chdir(job.folder)  # so that feedback names the file as the student does
+    except OSError as exc:
+        return unreadable_record(job, exc, time.monotonic() - start)
+    try:
         result = check_file(job.file, budget_s=settings.budget_s,
                             exercises=Path(settings.exercises), student=job.student)
         text = file_text(result)
@@ -284,6 +336,7 @@ def grade_job(job: Job, settings: Settings, hooks: Hooks, isolate: bool) -> dict
     for shown, step in zip(doc["steps"], result.steps, strict=True):
         shown["claim"] = _claim_text(step.claim)
     codes = [d.code for d in result.diagnostics]
+    limited = sorted(set(hooks.limited) | set(limit_reasons(doc)))
     record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "fingerprint": job.fingerprint,
@@ -295,7 +348,8 @@ def grade_job(job: Job, settings: Settings, hooks: Hooks, isolate: bool) -> dict
         "assessment": doc["assessment"],
         "text": text,
         "result": doc,
-        "resource_limits": sorted(set(hooks.limited)),
+        "resource_limits": limited,
+        "limited": bool(limited),
         "meta": meta(time.monotonic() - start, isolate, hooks),
     }
     if settings.collect_new:
@@ -334,6 +388,7 @@ def meta(elapsed: float, isolate: bool, hooks: Hooks | None) -> dict[str, Any]:
         "obligations": hooks.calls if hooks else 0,
         "computed": hooks.computed if hooks else 0,
         "cache_hits": hooks.hits if hooks else 0,
+        "cache_errors": hooks.store.errors if hooks and hooks.store else 0,
     }
 
 
@@ -353,7 +408,29 @@ def failed_record(job: Job, why: str, isolated: bool, elapsed: float) -> dict[st
         "text": text,
         "result": None,
         "resource_limits": [why],
+        "limited": True,
         "meta": meta(elapsed, isolated, None),
+    }
+
+
+def unreadable_record(job: Job, exc: OSError, elapsed: float) -> dict[str, Any]:
+    """The record of a file the grading process cannot even reach (a path the system
+    refuses, e.g. too long): that submission's status, never the batch's failure."""
+    why = exc.strerror or type(exc).__name__
+    return {
+        "format": RECORD_FORMAT,
+        "fingerprint": job.fingerprint,
+        "student": job.student,
+        "file": job.file,
+        "exercise": job.header,
+        "status": "unreadable",
+        "assessment": None,
+        "text": f"{job.file}: error: this file could not be opened ({why}); it gets 0 points. "
+                "Rename it with a shorter, plain name and resubmit.",
+        "result": None,
+        "resource_limits": [],
+        "limited": False,
+        "meta": meta(elapsed, False, None),
     }
 
 
