@@ -70,7 +70,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="address-space limit per worker process (default 2048)")
     g.add_argument("--no-cache", action="store_true", help="check every obligation afresh")
     g.add_argument("--cache", type=Path, metavar="FILE", help="default: RESULTS/cache.sqlite")
-    g.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    g.add_argument("--force", action="store_true",
+                   help="regrade submissions already graded; also needed to grade another "
+                        "submissions folder into a RESULTS folder already used")
+    g.add_argument("--layout", choices=["auto", "folders", "gradescope", "single"],
+                   default="auto", help="folders: one folder per student; gradescope: one "
+                   "student, id from ../submission_metadata.json; single: one student named "
+                   "by the folder (default: detected, and a mixed folder is refused)")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="grade on a Dask cluster (pip install proofcheck[dask])")
 
