@@ -59,8 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a class's submissions: scores, feedback, exports")
     g.add_argument("submissions", type=Path, metavar="SUBMISSIONS",
                    help="one folder per student, or one student's files (Gradescope)")
-    g.add_argument("--exercises", type=Path, metavar="PATH",
-                   help="the assignment's exercises (default: the shipped exercises/)")
+    g.add_argument("--exercises", type=Path, metavar="PATH", action="append",
+                   help="the assignment's exercises, a folder of them or one; repeat for "
+                   "several (default: the shipped exercises/)")
     g.add_argument("--out", type=Path, required=True, metavar="RESULTS")
     g.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
     g.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")

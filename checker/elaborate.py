@@ -425,6 +425,7 @@ class Elaborator:
                     self.ctx.raw_hypotheses.append((raw_left, op, raw_right))
         for s in symbols:
             self.ctx.declared.add(s.name)
+            self.declared_at.setdefault(s.name, item.span.line)
         # a kind after a relation applies to the name it follows: `d <= m integer` makes m an
         # integer, not d (assuming more than was written would be unsound); after a number
         # (`n, m >= 1 integer`) it applies to the names the item declares

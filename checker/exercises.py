@@ -285,11 +285,31 @@ class Catalog:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
+def joined_roots(paths: list[Path]) -> Path:
+    """Several exercise roots as one path (``os.pathsep`` between them), so the one
+    ``exercises`` setting of ``check_file`` and the grader's workers can carry them."""
+    import os
+
+    return Path(os.pathsep.join(str(p) for p in paths))
+
+
+def split_roots(root: Path) -> list[Path]:
+    """The roots ``joined_roots`` joined (one, for an ordinary path)."""
+    import os
+
+    if root.exists() or os.pathsep not in str(root):
+        return [root]
+    return [Path(p) for p in str(root).split(os.pathsep) if p]
+
+
 def load_catalog(root: Path | None = None) -> Catalog:
-    """Every exercise under ``root`` (a folder of exercises, or one exercise)."""
+    """Every exercise under ``root`` (a folder of exercises, or one exercise; several
+    joined by ``joined_roots``)."""
     root = root or default_root()
     cat = Catalog()
-    files = [root] if root.is_file() else sorted(root.rglob("exercise.toml"))
+    files: list[Path] = []
+    for part in split_roots(root):
+        files += [part] if part.is_file() else sorted(part.rglob("exercise.toml"))
     for toml in files:
         try:
             ex = load_exercise(toml)

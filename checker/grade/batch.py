@@ -145,6 +145,13 @@ def write_record(path: Path, record: dict[str, Any]) -> None:
     exports.write_json(path, record)
 
 
+def _roots(paths: list[Path] | None) -> Path | None:
+    """``--exercises`` given once or several times, as the one path the workers carry."""
+    from checker.exercises import joined_roots
+
+    return joined_roots(paths) if paths else None
+
+
 def warm(exercises: Path) -> None:
     """Import the engines and load the library and catalog before forking the workers,
     so each starts warm (fork shares all of it)."""
@@ -163,16 +170,17 @@ def grade(opts: Options) -> Summary:
     (one line, nothing half-written), KeyboardInterrupt when interrupted (every finished
     submission is already saved)."""
     from checker import __version__
-    from checker.exercises import default_root, load_catalog_cached
+    from checker.exercises import default_root, joined_roots, load_catalog_cached, split_roots
 
     started = time.monotonic()
-    exercises = (opts.exercises or default_root()).resolve()
+    exercises = joined_roots([p.resolve() for p in split_roots(opts.exercises or default_root())])
     if opts.layout not in LAYOUTS:
         raise GradeError(f"--layout must be one of {', '.join(LAYOUTS)}")
     if not opts.submissions.is_dir():
         raise GradeError(f"{visible(str(opts.submissions))} is not a folder of submissions")
-    if not exercises.exists():
-        raise GradeError(f"{visible(str(exercises))} does not exist")
+    for part in split_roots(exercises):
+        if not part.exists():
+            raise GradeError(f"{visible(str(part))} does not exist")
     submissions = opts.submissions.resolve()
     out = opts.out.resolve()
     _check_places(submissions, out)
@@ -427,7 +435,8 @@ def cmd_grade(args: Any) -> tuple[str, int]:
         return "proofcheck: error: --jobs must be at least 1", 2
     timeout = args.timeout if args.timeout is not None else max(10.0, 5 * args.budget)
     opts = Options(
-        submissions=args.submissions, out=args.out, exercises=args.exercises, jobs=args.jobs,
+        submissions=args.submissions, out=args.out, jobs=args.jobs,
+        exercises=_roots(args.exercises),
         budget_s=args.budget, limits=Limits(timeout_s=timeout, memory_mb=args.memory),
         cache=not args.no_cache, cache_path=args.cache, force=args.force,
         layout=getattr(args, "layout", None) or "auto", scheduler=args.scheduler)
