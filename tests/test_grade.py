@@ -388,10 +388,14 @@ def test_exports_have_every_documented_field(tmp_path: Path, exercises: Path) ->
     steps = b["exercises"][0]["submission"]["result"]["steps"]
     assert any(s["verdict"] == "refuted" and s["counterexample"] for s in steps)
     rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text())))
-    assert rows[0] == ["student", "demo", "total", "max_total"]
-    assert rows[1] == ["a", "10", "10", "10"]
+    assert rows[0] == ["student", "demo", "total", "max_total", "not_counted"]
+    assert rows[1] == ["a", "10", "10", "10", "0"]
+    assert [row[-1] for row in rows[1:]] == [
+        str(len(json.loads((out / "students" / row[0] / "feedback.json").read_text())[
+            "other_files"])) for row in rows[1:]]  # an empty file is told from no file
     summary = (out / "summary.md").read_text()
     assert "## What the class got wrong" in summary and "| 1 |" in summary
+    assert "| b |" in summary  # staff see who made each common slip
     assert "[ 90%, 100%]" in summary  # the histogram
 
 

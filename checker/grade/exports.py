@@ -286,14 +286,17 @@ def prairielearn(r: Report) -> dict[str, Any]:
 
 
 def gradebook_csv(reports: Sequence[Report], catalog: Catalog) -> str:
-    """student x exercise; an empty cell: nothing handed in for that exercise."""
+    """student x exercise; an empty cell: nothing handed in for that exercise (a 0: a file
+    was, and scored 0); ``not_counted``: files that count for no exercise (empty, no or an
+    unknown exercise line, unreadable), so an empty file is told from no file at all."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     ids = list(catalog.exercises)
-    w.writerow(["student", *(csv_cell(i) for i in ids), "total", "max_total"])
+    w.writerow(["student", *(csv_cell(i) for i in ids), "total", "max_total", "not_counted"])
     for r in reports:
         cells = ["" if e.record is None else f"{e.score:g}" for e in r.entries]
-        w.writerow([csv_cell(r.student), *cells, f"{r.total:g}", f"{r.max_total:g}"])
+        w.writerow([csv_cell(r.student), *cells, f"{r.total:g}", f"{r.max_total:g}",
+                    str(len(r.extra))])
     return buf.getvalue()
 
 
@@ -343,6 +346,9 @@ def _example(step: dict[str, Any]) -> str:
     return str(step.get("label") or step.get("verdict"))
 
 
+MAX_LISTED = 30  # students named per common failing step in summary.md (it is for staff)
+
+
 def failing_steps(reports: Sequence[Report], ex: Exercise, top: int = 5) -> list[str]:
     """The steps most students got wrong on ``ex``: a Markdown table."""
     students: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -365,12 +371,16 @@ def failing_steps(reports: Sequence[Report], ex: Exercise, top: int = 5) -> list
     lines: list[str] = []
     ranked = sorted(students.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
     if ranked:
-        lines += ["| students | step (as checked) | verdict | for example |",
-                  "|---:|---|---|---|"]
+        lines += ["| students | step (as checked) | verdict | for example | who |",
+                  "|---:|---|---|---|---|"]
         for (claim, verdict), who in ranked:
             s = shown[(claim, verdict)]
+            names = sorted(who)
+            listed = ", ".join(_md(csv_cell(n)) for n in names[:MAX_LISTED]) + (
+                f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
             lines.append(f"| {len(who)} | `{_md(claim)}` (line {s['line']}: "
-                         f"`{_md(str(s['text']))}`) | {verdict} | {_md(_example(s))} |")
+                         f"`{_md(str(s['text']))}`) | {verdict} | {_md(_example(s))} | "
+                         f"{listed} |")
     if codes:
         common = sorted(codes.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
         lines += ["", "Errors that stopped files from being checked: " + ", ".join(
