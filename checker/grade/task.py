@@ -397,40 +397,34 @@ def failed_record(job: Job, why: str, isolated: bool, elapsed: float) -> dict[st
     text = (f"{job.file}: error: grading this file {why}, outside any single step that "
             "could be set aside; it gets 0 points. Shorten or simplify the proof and "
             "resubmit, or ask the course staff to grade it by hand.")
-    return {
-        "format": RECORD_FORMAT,
-        "fingerprint": job.fingerprint,
-        "student": job.student,
-        "file": job.file,
-        "exercise": job.header,
-        "status": "resource-limit",
-        "assessment": None,
-        "text": text,
-        "result": None,
-        "resource_limits": [why],
-        "limited": True,
-        "meta": meta(elapsed, isolated, None),
-    }
+    return _ungraded(job, "resource-limit", text, [why], meta(elapsed, isolated, None))
 
 
 def unreadable_record(job: Job, exc: OSError, elapsed: float) -> dict[str, Any]:
     """The record of a file the grading process cannot even reach (a path the system
     refuses, e.g. too long): that submission's status, never the batch's failure."""
     why = exc.strerror or type(exc).__name__
+    text = (f"{job.file}: error: this file could not be opened ({why}); it gets 0 points. "
+            "Rename it with a shorter, plain name and resubmit.")
+    return _ungraded(job, "unreadable", text, [], meta(elapsed, False, None))
+
+
+def _ungraded(job: Job, status: str, text: str, limits: list[str],
+              info: dict[str, Any]) -> dict[str, Any]:
+    """A record with no result: the file got 0 points, and ``text`` says why."""
     return {
         "format": RECORD_FORMAT,
         "fingerprint": job.fingerprint,
         "student": job.student,
         "file": job.file,
         "exercise": job.header,
-        "status": "unreadable",
+        "status": status,
         "assessment": None,
-        "text": f"{job.file}: error: this file could not be opened ({why}); it gets 0 points. "
-                "Rename it with a shorter, plain name and resubmit.",
+        "text": text,
         "result": None,
-        "resource_limits": [],
-        "limited": False,
-        "meta": meta(elapsed, False, None),
+        "resource_limits": limits,
+        "limited": bool(limits),
+        "meta": info,
     }
 
 
