@@ -231,14 +231,23 @@ def _cites(req: Required, tasks: list[Task], results: list[StepResult],
 
 def step_feedback(tasks: list[Task], results: list[StepResult],
                   checker: Verdicts) -> list[tuple[int, str]]:
-    """Named fallacies, and for refuted steps the missing assumption that would fix them."""
+    """Named fallacies, and for refuted steps the missing assumption that would fix them,
+    only where the slip is the step's own: not after an earlier slip in the same chain or in
+    what the step rests on (an assumption that "fixes" a consequence would point the wrong
+    way)."""
     out: list[tuple[int, str]] = []
-    for task, res in zip(tasks, results, strict=True):
+    for i, (task, res) in enumerate(zip(tasks, results, strict=True)):
         if task.kind not in ("step", "fact") or task.obligation is None:
             continue
         if res.verdict.status is not Status.PROVED:
             out += [(res.line, msg) for msg in fallacies(task.raw or task.obligation.claim)]
-        if res.verdict.status is Status.REFUTED and not task.side and \
+        earlier = [j for j in task.rests_on if results[j].verdict.status is not Status.PROVED]
+        before = tasks[i - 1] if i and task.kind == "step" else None
+        if before is not None and before.kind == "step" and before.written is not None \
+                and task.written is not None and before.written.rhs == task.written.lhs \
+                and results[i - 1].verdict.status is not Status.PROVED:
+            earlier.append(i - 1)
+        if res.verdict.status is Status.REFUTED and not task.side and not earlier and \
                 res.verdict.counterexample is not None and res.verdict.reason.find(
                     "not defined") < 0:
             cx = res.verdict.counterexample

@@ -125,13 +125,15 @@ def test_step_too_large_is_flagged() -> None:
 
 
 def test_refuted_step_gets_a_missing_assumption_and_a_hint() -> None:
-    """A wrong sample gets feedback: the missing assumption search and the step's hint."""
-    ex = CATALOG.exercises["kl_gaussian_standard"]
-    sample = ex.folder / "samples" / "wrong_log_square.proof"
+    """A wrong sample gets feedback: the missing assumption of the step that slipped, none for
+    the step after it (its failure is a consequence of the slip), and hints."""
+    ex = CATALOG.exercises["descent_step_inv_L"]
+    sample = ex.folder / "samples" / "wrong_step_not_squared.proof"
     proof, diags = parse_text(sample.read_text(), str(sample))
     result = check_proof(proof, diags, 1.0, default_library(), ex, None)
-    notes = [text for _, text in result.assessment.feedback]
-    assert any("holds only if s >= 1" in n for n in notes)
+    notes = [(line, text) for line, text in result.assessment.feedback
+             if "holds only if" in text]
+    assert [(7, "this step holds only if ip >= 0; you assumed ip is any real number")] == notes
     assert result.assessment.hints
 
 
