@@ -379,15 +379,17 @@ class Elaborator:
             domain = Domain()
             if item.interval is not None:
                 left, lo, hi, right = item.interval
-                qlo, qhi = _rational(lo.value), _rational(hi.value)
+                # ends in force: a variant's parameter (`x in [-a, a]`) is its number here
+                low, high = self.subst(lo.value), self.subst(hi.value)
+                qlo, qhi = _rational(low), _rational(high)
                 if qlo is not None and qhi is not None:
                     domain = Domain(qlo, qhi, left == "(", right == ")")
                 else:
                     for name in item.names:
                         x = sym(name)
                         self.ctx.hypotheses += [
-                            Relation(x, ">" if left == "(" else ">=", lo.value),
-                            Relation(x, "<" if right == ")" else "<=", hi.value)]
+                            Relation(x, ">" if left == "(" else ">=", low),
+                            Relation(x, "<" if right == ")" else "<=", high)]
             for name in item.names:
                 self.add_domain(name, _with_kind(domain, item.kind), item.span)
             return

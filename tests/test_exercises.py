@@ -178,3 +178,19 @@ def test_unknown_exercise_is_a_warning_and_checked_alone(tmp_path: Path) -> None
     out, code = run(["check", str(f)])
     assert code == 0
     assert "no exercise named 'finite_class_agnostik'; did you mean 'finite_class_agnostic'" in out
+
+
+def test_variant_parameter_in_an_interval_given(tmp_path: Path) -> None:
+    """`x in [-a, a]` with a variant `a`: the interval's ends are the variant's numbers, so the
+    submission's own copy of the given follows from the exercise's (it was refuted at a = 3)."""
+    folder = tmp_path / "t" / "interval_variant"
+    folder.mkdir(parents=True)
+    (folder / "exercise.toml").write_text(
+        'id = "interval_variant"\ntitle = "t"\ntopic = "t"\nstatement = "a = {a}"\n'
+        'givens = ["x in [-a, a]"]\ngoal = "x <= a"\nsolution = "solution.proof"\n'
+        '[variants]\na = "{2, 3}"\n')
+    ex = load_exercise(folder)
+    text = "exercise interval_variant\ngiven x in [-a, a]\nshow x <= a by algebra\n"
+    for seed in (None, 1, 2, 3):
+        result = _check(ex, text, seed)
+        assert result.assessment.passed, result.assessment.summary
