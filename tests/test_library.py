@@ -251,3 +251,13 @@ def test_objects_are_named_in_refusals() -> None:
     reasons = {s.line: s.verdict for s in result.steps}
     assert reasons[4].status != Status.PROVED and "must be a name" in reasons[4].reason
     assert reasons[5].status != Status.PROVED and "its objects Z" in reasons[5].reason
+
+
+def test_a_match_outside_the_theorems_domains_is_no_match() -> None:
+    """Matching a theorem against a step of numbers (which SymPy simplifies) bound a = 0 and
+    refuted a true step "outside the hypotheses"; such a match is refused instead."""
+    text = ("have pt: (1/2)*log(1/2) + (9/10)*log(1/2) <= (1/2)*log((1/2)/(1/2 + 9/10)) "
+            "+ (9/10)*log((9/10)/(1/2 + 9/10))   by mul_log_add_mul_log_one_sub_le\n")
+    step = next(s for s in check_text(text, budget_s=2.0, library=LIB).steps)
+    assert step.verdict.status is not Status.REFUTED
+    assert "give them" in step.verdict.reason

@@ -72,6 +72,8 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
     missing = [n for n in names if n not in mapping]
     if missing:
         found = _match(thm, mapping, targets, known or [])
+        if found is not None and not _fits_domains(thm, found, set(args)):
+            found = None  # a match that breaks the theorem's own domains is a wrong match
         if found is None:
             return (f"could not tell {', '.join(missing)} from the step; give "
                     f"{'them' if len(missing) > 1 else 'it'}: {thm.id}("
@@ -125,6 +127,20 @@ def _substitute(e: sp.Expr, mapping: dict[str, sp.Expr], heads: set[str]) -> sp.
         e = e.replace(lambda t: _is_applied(t) and type(t).__name__ in renamed,
                       lambda t: sp.Function(renamed[type(t).__name__].name)(*t.args))
     return substitute(e, {sym(n): v for n, v in mapping.items()})
+
+
+def _fits_domains(thm: Theorem, found: dict[str, sp.Expr], given: set[str]) -> bool:
+    """Do the values the matcher found (not those the student gave) that are numbers lie in
+    the theorem's domains? (Matching numbers against a simplified step can bind a = 0.)"""
+    from fractions import Fraction
+
+    ctx = theorem_context(thm)
+    for n, v in found.items():
+        if n in given or n not in ctx.domains or not v.is_Rational:
+            continue
+        if not ctx.domains[n].contains(Fraction(int(v.p), int(v.q))):
+            return False
+    return True
 
 
 def _bare_names(e: sp.Expr) -> set[str]:
