@@ -52,12 +52,7 @@ class _Checker:
     def contradictory(self, ob: Obligation) -> bool:
         """Do the obligation's hypotheses and domains contradict each other (an engine proves
         their conjunction false)? Only a proof counts; a failure to find one says nothing."""
-        key = "contradiction\n" + ob.key()
-        if key not in self.memo:
-            from checker.engines.contradiction import contradiction
-
-            self.memo[key] = contradiction(ob, self.budget_s)
-        return self.memo[key].status is Status.PROVED
+        return self.verdict(ob, "contradiction").status is Status.PROVED  # cached like any
 
     def task(self, i: int, task: Task, done: list[StepResult]) -> StepResult:
         defs = tuple((f"{d.why}: {d.obligation.claim}", self.verdict(d.obligation))

@@ -239,6 +239,10 @@ def _bounded(ob: Obligation, budget_s: float, mode: str) -> Verdict:
 def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     start = time.perf_counter()
     _ASSUMPTIONS_RNG.seed(ob.seed())  # see _ordered_shuffle
+    if mode == "contradiction":  # do the hypotheses contradict each other? (no cross-check:
+        from checker.engines.contradiction import contradiction  # a proof has no point)
+
+        return _timed(contradiction(ob, budget_s), start)
     original = ob
     ob, eliminated = eliminate(ob)
     verdict = _decide(ob, budget_s, mode, start)
