@@ -34,7 +34,7 @@ class _Checker:
         self.budget_s = budget_s
         self.memo: dict[str, Verdict] = {}
         self.root: dict[int, int] = {}  # a weak task -> the line its weakness comes from
-        self.findings: list[tuple[Task, str, str]] = []  # (task, code, detail)
+        self.findings: list[tuple[Task, str]] = []  # (task, diagnostic code)
 
     def verdict(self, ob: Obligation, mode: str = "auto") -> Verdict:
         key = mode + "\n" + ob.key()
@@ -135,7 +135,7 @@ class _Checker:
             return own
         if task.cited and own.status in (Status.PROVED, Status.UNKNOWN) \
                 and self.cites_contradiction(task):
-            self.findings.append((task, "contradictory-citation", ""))
+            self.findings.append((task, "contradictory-citation"))
             own = Verdict(Status.UNKNOWN, own.engine,
                           "what this line cites contradicts the givens, so it proves nothing")
         if task.bare is not None and (own.status is not Status.PROVED or weak):
@@ -348,7 +348,7 @@ def _findings(checker: _Checker, tasks: list[Task], proof: ProofFile) -> list[Di
         out.append(make(code, file=proof.path, line=line, col=task.span.col, source=src,
                         **fields))
 
-    for task, code, _ in checker.findings:
+    for task, code in checker.findings:
         at(task, code)
     for task in tasks:
         if task.kind != "goal":
