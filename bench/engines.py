@@ -43,7 +43,12 @@ from checker.syntax.parse import parse_assumptions, parse_claim
 HERE = Path(__file__).resolve().parent
 CLAIMS = HERE / "claims.txt"
 RESULTS = HERE / "results" / "engines.json"
-CATEGORIES = ("polynomial", "rational", "transcendental", "integer", "numeric")
+CATEGORIES = ("polynomial", "rational", "transcendental", "integer", "numeric",
+              # issue 12 families
+              "hypothesis-monotone", "integer-induction", "symbolic-sums", "log-positivity",
+              "max-min-abs", "unbounded", "jensen", "gaussian",
+              # issue 13: vectors, matrices and families (bench/vector_claims.py)
+              "vector")
 WARM_UP = ("exp(x) >= 1 + x", ["x in [-1, 1]"])
 UNDEFINED = "not defined everywhere"  # how check_claim's reason starts for a definedness failure
 PRECISIONS = (50, 100)  # decimal digits, the second only for differences near 0
@@ -86,7 +91,9 @@ def load_claims(path: Path = CLAIMS) -> list[Claim]:
         if len(parts) != 3 or "|" not in parts[2]:
             raise CorpusError(f"line {number}: expected LABEL | CATEGORY | CLAIM | ASSUMPTIONS")
         label, category, rest = (p.strip() for p in parts)
-        text, assume = (p.strip() for p in rest.rsplit("|", 1))
+        # the assumptions follow the last " | " (a norm ||x||_inf among them has bars too)
+        last = "|" if rest.endswith("|") else " | "
+        text, assume = (p.strip() for p in rest.rsplit(last, 1))
         if label not in ("true", "false"):
             raise CorpusError(f"line {number}: label must be true or false, not {label!r}")
         if category not in CATEGORIES:
@@ -400,6 +407,11 @@ class LabelCheck:
 
 def check_label(c: Claim) -> LabelCheck:
     """Re-check one label with mpmath at 50 digits."""
+    if c.category == "vector":  # vectors: an evaluator of their own (bench/vector_claims.py)
+        from vector_claims import check_label as check_vector_label
+
+        ok, detail, points = check_vector_label(c.text, c.assume, c.label, c.counterexample)
+        return LabelCheck(c, ok, detail, points)
     ob = build_obligation(c.text, c.assume)
     names = ob.names
     if not c.label:
@@ -509,6 +521,10 @@ def _run_baseline(claim: str, assume: list[str], budget: float) -> dict[str, Any
     """Naive baseline: SymPy's simplify for equalities, Z3 alone for everything else."""
     from checker.functions import to_elementary
 
+    if any(" in R^" in a or " for " in a for a in assume):  # vectors: bench/vector_claims.py
+        from vector_claims import baseline
+
+        return baseline(claim, assume, budget)
     ob = build_obligation(claim, assume)
     start = time.perf_counter()
     if ob.claim.op == "=":
@@ -855,7 +871,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--claims", type=Path, default=CLAIMS, help="the corpus file")
     ap.add_argument("--json", type=Path, default=RESULTS, help="where to write the results")
     args = ap.parse_args(argv)
-    claims = list(select(load_claims(args.claims), args.only, args.limit))
+    corpus = load_claims(args.claims)
+    if args.claims == CLAIMS:  # the vector category's corpus is shared with the tests
+        from vector_claims import VECTOR_CLAIMS
+
+        corpus += load_claims(VECTOR_CLAIMS)
+    claims = list(select(corpus, args.only, args.limit))
     if args.check_labels:
         return 1 if check_labels(claims) else 0
     return run(claims, args.budget, not args.no_baseline, args.json, args.misses)

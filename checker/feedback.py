@@ -5,7 +5,6 @@ verdict.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from fractions import Fraction
 
@@ -17,7 +16,6 @@ from checker.obligations import Domain, Obligation, Relation, Status, Verdict, s
 
 Check = Callable[[Obligation], Verdict]
 MAX_CANDIDATES = 8
-FEEDBACK_TIME_S = 2.0  # for the whole search of one step
 
 
 def _domain_words(name: str, d: Domain) -> str:
@@ -60,20 +58,22 @@ def candidates(ob: Obligation, extra: list[Relation] | None = None) -> list[Rela
 
 
 def missing_assumption(ob: Obligation, check: Check, point: dict[str, Fraction],
-                       extra: list[Relation] | None = None,
-                       time_s: float = FEEDBACK_TIME_S) -> str | None:
+                       extra: list[Relation] | None = None) -> str | None:
     """'this step holds only if x >= 1; you assumed x > 0', or None.
 
     Only candidates that the counterexample ``point`` violates can help, so the others are
     dropped with one exact evaluation each. Each remaining candidate is added as a hypothesis;
     the first that makes the step proved (and does not contradict what is assumed) is named.
     One that only makes it plausible is named with that caveat if nothing proves it.
+
+    Bounded by the number of candidates, never by the clock, so the same step always gets
+    the same tip; whether a candidate contradicts what is assumed is asked only of one that
+    would be named (most candidates leave the step refuted, and that check is the costly one).
     """
-    deadline = time.perf_counter() + time_s
     plausible: Relation | None = None
     tried = 0
     for cand in candidates(ob, extra):
-        if tried >= MAX_CANDIDATES or time.perf_counter() > deadline:
+        if tried >= MAX_CANDIDATES:
             break
         try:
             if _is_integrality(cand):
@@ -83,27 +83,50 @@ def missing_assumption(ob: Obligation, check: Check, point: dict[str, Fraction],
                 continue  # the counterexample satisfies it: it cannot rule the point out
         except (Undefined, NotImplementedError):
             continue
+        contra: Obligation | None = None
         if _is_integrality(cand):
             name = cand.rhs.name
             new = Obligation(ob.claim, tuple((n, Domain(dd.lo, dd.hi, dd.lo_open, dd.hi_open,
                                                         True) if n == name else dd)
                                              for n, dd in ob.domains), ob.hypotheses)
         else:
-            if check(Obligation(cand.negated(), ob.domains, ob.hypotheses)).status \
-                    is Status.PROVED:
-                continue  # contradicts what is assumed: the step would hold vacuously
+            contra = Obligation(cand.negated(), ob.domains, ob.hypotheses)
             names = {n for n, _ in ob.domains} | set(cand.free_names)
             domains = tuple(sorted((n, ob.domain(n)) for n in names))
             new = Obligation(ob.claim, domains, (*ob.hypotheses, cand))
         tried += 1
+        if _fails_at_samples(new):
+            continue  # the step is still false with the candidate: no engine needed
         v = check(new)
+        if v.status not in (Status.PROVED, Status.PLAUSIBLE):
+            continue
+        if contra is not None and check(contra).status is Status.PROVED:
+            tried -= 1  # contradicts what is assumed: the step would hold vacuously
+            continue
         if v.status is Status.PROVED:
             return _say(cand, ob, "holds only if")
-        if v.status is Status.PLAUSIBLE and plausible is None:
+        if plausible is None:
             plausible = cand
     if plausible is not None:
         return _say(plausible, ob, "seems to hold (numerically) only if")
     return None
+
+
+SAMPLE_POINTS = 8  # points of a candidate's domain tried before any engine runs
+
+
+def _fails_at_samples(ob: Obligation) -> bool:
+    """Whether the claim certainly fails at one of a few deterministic points satisfying the
+    hypotheses (cheap: exact or Arb evaluation; most candidates are ruled out here)."""
+    from checker.engines.portfolio import sample_points
+
+    for pt in sample_points(ob, SAMPLE_POINTS):
+        try:
+            if holds_at(ob.claim, pt) is False:
+                return True
+        except (Undefined, NotImplementedError, ZeroDivisionError, ValueError):
+            continue
+    return False
 
 
 def _is_integrality(r: Relation) -> bool:
@@ -176,3 +199,53 @@ def _jensen_reversed(claim: Relation) -> str | None:
                 return (f"Jensen's inequality for the {word} {fn.__name__}: "
                         f"{fn.__name__}(E[X]) {rel} E[{fn.__name__}(X)], not the reverse")
     return None
+
+
+# ------------------------------------------------------------------ what to do after plausible
+
+NEXT = "next: "  # how a verdict's note that advises the student starts
+MAX_ADVICE = 3
+
+
+def next_steps(ob: Obligation, lost: list[str] | None = None) -> list[str]:
+    """What a student can do with a step the engines left ``plausible`` or ``unknown``: where
+    to split it (from the proof methods' reasons: the point where a reduction stopped), the
+    fact to state first, the kind of theorem to cite. Deterministic, from the step's shape
+    only; at most MAX_ADVICE lines, each starting with NEXT."""
+    from checker.printing import show
+
+    out: list[str] = []
+    claim = ob.claim
+    for why in lost or []:  # a method got part of the way: say which part is missing
+        out.append(f"the checker got part of the way: {why}; write that part as a step of "
+                   "its own (or cite a theorem for it)")
+    names = sorted(claim.free_names)
+    integers = [n for n in names if ob.domain(n).integer and ob.domain(n).lo is not None]
+    both = claim.lhs + claim.rhs
+    if both.has(sp.Sum) and integers:
+        n = integers[0]
+        out.append(f"prove it by induction on {n}: a step for the smallest {n}, and a step "
+                   f"showing that both sides change by the same amount from {n} to {n} + 1")
+    elif integers:
+        n = integers[0]
+        out.append(f"split it: show it for the smallest {n}, then show the claim at {n} + 1 "
+                   f"follows from the claim at {n}; or show it for every real {n} in the range")
+    bounds = [h for h in ob.hypotheses if h.op not in ("=", "!=") and (
+        (h.lhs.is_Symbol and h.lhs.name in names) or (h.rhs.is_Symbol and h.rhs.name in names))]
+    if bounds and claim.op not in ("=", "!="):
+        h = bounds[0]
+        v, g = (h.lhs, h.rhs) if h.lhs.is_Symbol and h.lhs.name in names else (h.rhs, h.lhs)
+        out.append(f"use {h} in two steps: the claim with {v} = {show(g)} put in, then why "
+                   f"the claim only gets easier as {v} moves away from {show(g)}")
+    args = [a.args[0] for a in both.atoms(sp.log)] + [
+        p.base for p in both.atoms(sp.Pow) if not p.exp.is_Integer and p.base.free_symbols]
+    compound = [a for a in dict.fromkeys(args) if not a.is_Symbol]
+    if compound and claim.op == "=":
+        shown = ", ".join(f"{show(a)} > 0" for a in compound[:2])
+        out.append(f"state {shown} as a fact first (from your givens), then expand the logs "
+                   "and powers")
+    if not out:
+        out.append("split the step: write the intermediate expression as a line of its own, "
+                   "so that each line changes one thing; or cite the theorem this step uses "
+                   "(`proofcheck theorems` lists them)")
+    return [NEXT + line for line in out[:MAX_ADVICE]]

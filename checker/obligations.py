@@ -199,11 +199,16 @@ class Obligation:
         return out
 
     def key(self) -> str:
-        """A canonical text for caches and for seeding searches (stable across runs)."""
-        parts = [sp.srepr(self.claim.lhs), self.claim.op, sp.srepr(self.claim.rhs)]
-        parts += [f"{n}:{d!r}" for n, d in self.domains]
-        parts += [f"{sp.srepr(h.lhs)} {h.op} {sp.srepr(h.rhs)}" for h in self.hypotheses]
-        return "\n".join(parts)
+        """A canonical text for caches and for seeding searches (stable across runs).
+        Computed once per obligation (it is immutable; srepr is costly)."""
+        cached: str | None = self.__dict__.get("_key")
+        if cached is None:
+            parts = [sp.srepr(self.claim.lhs), self.claim.op, sp.srepr(self.claim.rhs)]
+            parts += [f"{n}:{d!r}" for n, d in self.domains]
+            parts += [f"{sp.srepr(h.lhs)} {h.op} {sp.srepr(h.rhs)}" for h in self.hypotheses]
+            cached = "\n".join(parts)
+            object.__setattr__(self, "_key", cached)
+        return cached
 
     def seed(self) -> int:
         return int.from_bytes(hashlib.sha256(self.key().encode()).digest()[:8], "big")

@@ -1,22 +1,34 @@
-"""A hard wall-clock limit on one obligation's check, for the calls the budget cannot stop.
+"""A hard limit on one obligation's check, for the calls the work budget cannot stop.
 
-The engines keep their budget cooperatively: they look at the clock between steps. A single
-SymPy call (``is_positive`` asking ``evalf`` about ``exp(exp(exp(exp(x))))``), an Arb
-evaluation at a huge precision or a long Python loop inside a library does not look at any
-clock, and may run for minutes. ``HardLimit`` stops such a call from outside: it arms
-``signal.setitimer(ITIMER_REAL)`` and its SIGALRM handler raises ``TimeLimit``, which derives
-from ``BaseException`` so that an engine's ``except Exception`` cannot swallow it.
+The engines are bounded by counted work (``checker.engines.work``). A single SymPy call
+(``is_positive`` asking ``evalf`` about ``exp(exp(exp(exp(x))))``), an Arb evaluation at a
+huge precision or a long Python loop inside a library counts nothing, and may run for
+minutes. ``HardLimit`` stops such a call from outside: it arms an interval timer whose
+signal handler raises ``TimeLimit``, which derives from ``BaseException`` so that an
+engine's ``except Exception`` cannot swallow it.
+
+The limit counts the process's **CPU time** by default (``ITIMER_PROF``/``SIGPROF``): a
+process that waits for a core on a busy machine does not get closer to it, so the verdicts
+of the same proof do not depend on what else the machine is doing (a slower machine can
+still reach it: such a verdict says so and is never cached). ``HardLimit(s, wall=True)``
+counts wall-clock time (``ITIMER_REAL``/``SIGALRM``) for callers that answer a person (the
+playground's per-request limit); the grader, the playground and the language server also
+stop a whole worker process on the wall clock, so a check that waits without computing
+cannot hang them.
 
 Python runs signal handlers between bytecodes of the main thread, so the limit
 
 * works only in the main thread (elsewhere, and where ``setitimer`` is missing, it does
-  nothing and the cooperative budget is all there is: see docs/checking.md);
+  nothing and the counted work is all there is: see docs/checking.md);
 * interrupts a C call (a SymPy/mpmath or Arb routine written in C, a Z3 check) only when the
-  call returns to Python: C calls are bounded separately (Z3's own timeout, Arb precisions
-  capped by ``checker.numeric.PRECISIONS``).
+  call returns to Python: C calls are bounded separately (Z3's resource limit and its
+  watchdog, Arb precisions capped by ``checker.numeric.PRECISIONS``);
+* can land where Python cannot raise (a gc callback, such as Hypothesis's, or a
+  finalizer: "Exception ignored in ..."): the handler therefore re-arms its timer before it
+  raises, and fires again shortly after if the first ``TimeLimit`` was swallowed.
 
-Limits nest: an inner limit never outlives an outer one, and the outer timer is re-armed
-with the time it has left when the inner limit ends. The previous SIGALRM handler and timer
+Limits of one clock nest: an inner limit never outlives an outer one, and the outer timer is
+re-armed with the time it has left when the inner limit ends. The previous handler and timer
 are always restored, however the body ends.
 """
 
@@ -25,19 +37,56 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType, TracebackType
 
-# how long past the budget an obligation may run before it is stopped: a few times the
-# budget (engines may overrun their shares a little on a loaded machine, and a verdict must
-# not depend on the load) plus a fixed slack for start-up work (imports, compiling forms)
-FACTOR = 3.0
-SLACK_S = 2.0
-SIGNALS_OK = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+# how much CPU time an obligation may use before it is stopped: engines are bounded by
+# deterministic work (checker.engines.work), which takes at most about 2 x budget of CPU time
+# on the reference machine; the cap is a generous multiple of that (a slower machine must
+# not reach it) plus a fixed slack for start-up work (imports). A busy machine does not
+# bring a check closer to it: waiting for a core uses no CPU time.
+FACTOR = 5.0
+SLACK_S = 5.0
+SIGNALS_OK = (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
+              and hasattr(signal, "SIGPROF"))
+# a TimeLimit that was swallowed (raised inside a gc callback) fires again this much later;
+# long enough for a TimeLimit that does propagate to reach its owner, which disarms it
+REFIRE_S = 0.25
+
+
+class _Clock:
+    """A timer, its signal and the clock it counts."""
+
+    def __init__(self, name: str, timer: int, signum: int, now: Callable[[], float]) -> None:
+        self.name = name
+        self.timer = timer
+        self.signum = signum
+        self.read = now
+
+
+if SIGNALS_OK:
+    CPU = _Clock("CPU", signal.ITIMER_PROF, signal.SIGPROF, time.process_time)
+    WALL = _Clock("wall-clock", signal.ITIMER_REAL, signal.SIGALRM, time.monotonic)
+else:  # pragma: no cover - platforms without interval timers: limits do nothing
+    CPU = _Clock("CPU", 0, 0, time.process_time)
+    WALL = _Clock("wall-clock", 0, 0, time.monotonic)
 
 
 def hard_seconds(budget_s: float) -> float:
     """The hard limit for a check with this budget."""
     return FACTOR * budget_s + SLACK_S
+
+
+_active: list[HardLimit] = []  # armed limits, innermost last (main thread only)
+
+
+def remaining() -> float | None:
+    """CPU seconds until the first armed CPU-time limit fires (the portfolio's), or None if
+    none is armed (or this is not the main thread)."""
+    armed = [limit for limit in _active if limit.clock is CPU]
+    if not armed or threading.current_thread() is not threading.main_thread():
+        return None
+    return min(limit._deadline for limit in armed) - CPU.read()
 
 
 class TimeLimit(BaseException):
@@ -50,13 +99,15 @@ class TimeLimit(BaseException):
 
 class HardLimit:
     """``with HardLimit(seconds) as limit:`` raises ``TimeLimit(limit)`` inside the body once
-    ``seconds`` of wall-clock time have passed; ``limit.expired`` tells afterwards.
+    the process has used ``seconds`` of CPU time (``wall=True``: once ``seconds`` of
+    wall-clock time have passed); ``limit.expired`` tells afterwards.
 
     Catch it with ``except TimeLimit as exc`` and check ``exc.limit is limit``: an expired
     outer limit raises its own ``TimeLimit``, which must reach its own owner."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, wall: bool = False) -> None:
         self.seconds = seconds
+        self.clock = WALL if wall else CPU
         self.expired = False
         self.enforced = False  # whether a timer was armed (main thread, signals available)
         self._deadline = 0.0
@@ -68,20 +119,22 @@ class HardLimit:
         if (not SIGNALS_OK or self.seconds <= 0
                 or threading.current_thread() is not threading.main_thread()):
             return self
-        now = time.monotonic()
+        clock = self.clock
+        now = clock.read()
         self._deadline = now + self.seconds
-        self._old_handler = signal.getsignal(signal.SIGALRM)
-        self._old_timer = signal.getitimer(signal.ITIMER_REAL)
+        self._old_handler = signal.getsignal(clock.signum)
+        self._old_timer = signal.getitimer(clock.timer)
         delay = self.seconds
         if self._old_timer[0] > 0:  # someone's timer is running: never fire after it
             delay = min(delay, self._old_timer[0])
         try:
-            signal.signal(signal.SIGALRM, self._fire)
+            signal.signal(clock.signum, self._fire)
         except ValueError:  # not the main thread of the main interpreter after all
             return self
         self._armed = True
         self.enforced = True
-        signal.setitimer(signal.ITIMER_REAL, delay)
+        signal.setitimer(clock.timer, delay)
+        _active.append(self)
         return self
 
     def __exit__(self, typ: type[BaseException] | None, exc: BaseException | None,
@@ -95,24 +148,31 @@ class HardLimit:
         if not self._armed:
             return
         self._armed = False  # a signal still pending from here on is ignored by _fire
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        if self in _active:
+            _active.remove(self)
+        clock = self.clock
+        signal.setitimer(clock.timer, 0)
         old = self._old_handler if self._old_handler is not None else signal.SIG_DFL
-        signal.signal(signal.SIGALRM, old)  # type: ignore[arg-type]
+        signal.signal(clock.signum, old)  # type: ignore[arg-type]
         old_delay, old_interval = self._old_timer
         if old_delay > 0:  # re-arm the outer timer with what it has left (at least a tick)
-            spent = time.monotonic() - (self._deadline - self.seconds)
-            signal.setitimer(signal.ITIMER_REAL, max(old_delay - spent, 1e-4), old_interval)
+            spent = clock.read() - (self._deadline - self.seconds)
+            signal.setitimer(clock.timer, max(old_delay - spent, 1e-4), old_interval)
 
     def _fire(self, signum: int, frame: FrameType | None) -> None:
         if not self._armed:
             return
-        left = self._deadline - time.monotonic()
+        clock = self.clock
+        left = self._deadline - clock.read()
         if left <= 0.001:
             self.expired = True
+            # if this TimeLimit is swallowed (raised inside a gc callback or a finalizer),
+            # the timer fires again; the owner's close() disarms it once it is caught
+            signal.setitimer(clock.timer, REFIRE_S)
             raise TimeLimit(self)
         # not our deadline: the outer timer's (it was due first), or a stray signal
         if self._old_timer[0] > 0 and callable(self._old_handler):
             outer_left = self._old_timer[0] - (self.seconds - left)
             if outer_left <= 0.001:
                 self._old_handler(signum, frame)  # may raise the outer limit's exception
-        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4))
+        signal.setitimer(clock.timer, max(left, 1e-4))

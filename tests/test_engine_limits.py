@@ -22,7 +22,7 @@ from checker.functions import Phi
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
 
 x, y, u, p = (sym(t) for t in ("x", "y", "u", "P[F = 1]"))
-SMALL_BUDGET = 0.3  # hard limit 3 * 0.3 + 2 = 2.9 s
+SMALL_BUDGET = 0.3  # hard limit 5 * 0.3 + 5 = 6.5 s (checker.timelimit)
 
 
 @pytest.fixture
@@ -73,8 +73,8 @@ def test_engine_that_never_returns_is_stopped(monkeypatch: pytest.MonkeyPatch,
     v = portfolio.check(ob, SMALL_BUDGET)
     assert v.status is Status.UNKNOWN and v.time_limited
     assert "machine" in v.reason
-    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
-    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getsignal(timelimit.CPU.signum) in (signal.SIG_DFL, None)
+    assert signal.getitimer(timelimit.CPU.timer)[0] == 0
 
 
 def test_time_limited_verdict_is_not_cached(monkeypatch: pytest.MonkeyPatch,
@@ -94,7 +94,7 @@ def test_time_limited_verdict_is_not_cached(monkeypatch: pytest.MonkeyPatch,
 
 def test_limits_nest_and_restore_signal_state() -> None:
     """An inner limit expires inside an outer one; the outer timer and handler come back."""
-    before = signal.getsignal(signal.SIGALRM)
+    before = signal.getsignal(timelimit.CPU.signum)
     outer = timelimit.HardLimit(30.0)
     with outer:
         inner = timelimit.HardLimit(0.05)
@@ -102,14 +102,14 @@ def test_limits_nest_and_restore_signal_state() -> None:
             while True:
                 pass
         assert caught.value.limit is inner and inner.expired
-        assert signal.getsignal(signal.SIGALRM) == outer._fire
-        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30.0
+        assert signal.getsignal(timelimit.CPU.signum) == outer._fire
+        assert 0 < signal.getitimer(timelimit.CPU.timer)[0] <= 30.0
         with timelimit.HardLimit(10.0), pytest.raises(KeyError):
             raise KeyError("an ordinary exception passes through and restores too")
-        assert signal.getsignal(signal.SIGALRM) == outer._fire
+        assert signal.getsignal(timelimit.CPU.signum) == outer._fire
     assert not outer.expired
-    assert signal.getsignal(signal.SIGALRM) == before
-    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getsignal(timelimit.CPU.signum) == before
+    assert signal.getitimer(timelimit.CPU.timer)[0] == 0
 
 
 def test_outer_limit_due_first_reaches_its_owner() -> None:
@@ -118,7 +118,7 @@ def test_outer_limit_due_first_reaches_its_owner() -> None:
         while True:
             pass
     assert caught.value.limit is outer
-    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getitimer(timelimit.CPU.timer)[0] == 0
 
 
 def test_time_limit_is_not_an_exception() -> None:
@@ -271,3 +271,47 @@ def test_chained_eliminations_complete_the_counterexample(no_cache: None) -> Non
     v = portfolio.check(ob, 2.0)
     assert v.status is Status.REFUTED and v.counterexample is not None
     assert {n for n, _ in v.counterexample.values} == set(ob.names)
+
+
+def test_a_limit_counts_cpu_time_not_waiting() -> None:
+    """A process that waits (for a core, on a busy machine) gets no closer to the limit:
+    verdicts do not depend on the machine's load."""
+    import time
+
+    with timelimit.HardLimit(0.2) as limit:
+        time.sleep(0.5)  # waiting: no CPU time
+    assert not limit.expired
+    with pytest.raises(timelimit.TimeLimit), timelimit.HardLimit(0.2, wall=True):
+        time.sleep(0.5)
+
+
+def test_a_limit_swallowed_in_a_gc_callback_fires_again() -> None:
+    """Python cannot raise from a gc callback (Hypothesis installs one): a TimeLimit raised
+    there is printed as "Exception ignored" and lost; the limit fires again and lands."""
+    import gc
+    import sys
+
+    def busy_callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            end = time.process_time() + 0.1
+            while time.process_time() < end:  # the limit (0.03 s) expires in here
+                pass
+
+    import time
+
+    old_hook = sys.unraisablehook
+    swallowed: list[BaseException | None] = []
+    sys.unraisablehook = lambda u: swallowed.append(u.exc_value)
+    gc.callbacks.append(busy_callback)
+    start = time.process_time()
+    try:
+        with pytest.raises(timelimit.TimeLimit), timelimit.HardLimit(0.03):
+            gc.collect()  # the first TimeLimit is raised in the callback and swallowed
+            while time.process_time() - start < 10.0:
+                pass
+    finally:
+        gc.callbacks.remove(busy_callback)
+        sys.unraisablehook = old_hook
+    assert any(isinstance(e, timelimit.TimeLimit) for e in swallowed)
+    assert time.process_time() - start < 5.0
+    assert signal.getitimer(timelimit.CPU.timer)[0] == 0

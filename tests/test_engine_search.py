@@ -192,13 +192,15 @@ def test_max_samples_respected():
 
 
 def test_unsatisfiable_hypothesis_unknown_quickly():
-    """No sampled real satisfies x^2 = 2: UNKNOWN saying so, well within the budget."""
+    """No sampled real satisfies x^2 = 2: UNKNOWN saying so, after a fixed number of points
+    (work, not time: the same number on any machine)."""
     ob = Obligation(Relation(x, ">=", Int(0)), hypotheses=(Relation(x**2, "=", Int(2)),))
     start = time.monotonic()
     v = prove(ob)
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 30  # a sanity bound only
     assert v.status is Status.UNKNOWN
     assert "hypotheses" in v.reason
+    assert prove(ob).reason == v.reason
 
 
 def test_contradictory_bounds_unknown():
@@ -225,13 +227,17 @@ def test_unsupported_function_unknown():
 
 
 def test_tiny_budget_stops_and_says_so():
-    """A budget far too small stops the search and notes it."""
+    """A budget far too small stops the search after a fixed amount of work and notes it;
+    the budget scales the work (samples), the same on any machine."""
     ob = Obligation(Relation(Phi(x) + Phi(-x), "=", Int(1)))
     start = time.monotonic()
     v = prove(ob, budget_s=0.05, max_samples=10**6)
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 30  # a sanity bound only
     assert v.status in (Status.PLAUSIBLE, Status.UNKNOWN)
-    assert any("stopped at budget" in note for note in v.notes)
+    assert v.samples <= 50  # 2,000 samples per 2 s of budget
+    again = prove(ob, budget_s=0.05, max_samples=10**6)
+    assert (again.status, again.samples, again.notes) == (v.status, v.samples, v.notes)
+    assert prove(ob, budget_s=0.1, max_samples=10**6).samples > v.samples
 
 
 # --------------------------------------------------------------------------- determinism

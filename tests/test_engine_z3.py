@@ -175,13 +175,16 @@ def test_abstraction_never_proves_false_claims() -> None:
 
 
 def test_hard_integer_claim_unknown_within_budget() -> None:
-    """a^3 + b^3 != c^3 over positive integers is out of reach: UNKNOWN on time."""
+    """a^3 + b^3 != c^3 over positive integers is out of reach: UNKNOWN when Z3's resource
+    limit (work, not time) is spent, the same answer on any machine."""
     pos = Domain(F(1), integer=True)
     claim = ob(a**3 + b**3, "!=", c**3, ("a", pos), ("b", pos), ("c", pos))
     start = time.monotonic()
     v = prove(claim, 0.5)
-    assert time.monotonic() - start < 0.9
-    assert v.status is Status.UNKNOWN and "timeout" in v.reason
+    assert time.monotonic() - start < 30  # a sanity bound only
+    assert v.status is Status.UNKNOWN and "work budget" in v.reason
+    assert not v.time_limited
+    assert prove(claim, 0.5).reason == v.reason
 
 
 def test_untranslatable_claim_unknown() -> None:

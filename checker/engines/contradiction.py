@@ -35,5 +35,7 @@ def contradiction(ob: Obligation, budget_s: float) -> Verdict:
             continue
         if v.status is Status.PROVED:
             return Verdict(Status.PROVED, name, v.reason)
+        if v.time_limited:  # the safety cap: machine-dependent, say so first
+            return v
         reasons.append(f"{name}: {v.reason or v.status.value}")
     return Verdict(Status.UNKNOWN, "contradiction", "; ".join(reasons))

@@ -60,7 +60,7 @@ class VerdictCache(Protocol):
     forks a child that computes and ``put``s through a pipe). Keep it.
 
     ``put`` is called with every verdict, but must not keep one whose ``time_limited`` is
-    true: a hard time limit depends on the machine and its load, so such a verdict is good
+    true: a hard time limit depends on the machine, so such a verdict is good
     for this run only."""
 
     def get(self, key: str) -> Verdict | None: ...
@@ -139,6 +139,9 @@ def _engine(name: str) -> Engine:
         return search.prove
     if name == "point":
         return _point
+    if name in METHODS:  # a proof method: checker/engines/<name>.py
+        method: Engine = importlib.import_module(f"checker.engines.{name}").prove
+        return method
     raise ValueError(name)
 
 
@@ -157,8 +160,33 @@ def shape(ob: Obligation) -> str:
     return "algebraic"
 
 
+# proof methods: each reduces a claim of one shape to sub-obligations that the portfolio
+# decides (checker.engines.subproof); tried before the search, and each answers at once, with
+# no reason, when the claim's shape does not fit it
+METHODS: tuple[str, ...] = ("positivity", "sums", "logrules", "substitution",
+                            "logtransform", "induction")
+# calculus methods, sharing one recursion of sub-goals (checker.engines.goals): case splits on
+# max/min/abs, concavity in a bounded variable, derivative signs from an anchor, an inverse
+# function applied to both sides
+CALCULUS = ("cases", "convexity", "monotone", "inverse")
+# the specific ones first (cases: only with a kink; convexity: a bounded variable), the broad
+# ones last; cases first of all, as it starts the calculus engines' shared work budget
+METHODS = (*CALCULUS[:2], *METHODS, *CALCULUS[2:])
+
+
 def plan(ob: Obligation, mode: str = "auto") -> list[str]:
-    """The engines to try, in order, for this obligation."""
+    """The engines to try, in order, for this obligation (mode "proof": a method's
+    sub-obligation, where only a proof helps, so no search)."""
+    if mode == "proof":
+        return [e for e in plan(ob, "auto") if e != "search"]
+    engines = _base_plan(ob, mode)
+    if mode != "auto" or "search" not in engines:
+        return engines
+    i = engines.index("search")
+    return [*engines[:i], *METHODS, *engines[i:]]
+
+
+def _base_plan(ob: Obligation, mode: str) -> list[str]:
     kind = shape(ob)
     if mode == "numeric":
         return ["point"] if kind == "constant" else ["intervals", "search"]
@@ -178,13 +206,13 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
     return ["z3-quick", "sympy", "intervals", "z3", "search"]
 
 
-# share of the remaining budget each engine may use (the search gets what is left), and a floor
-# as a share of the whole budget, so that an engine late in the order still gets a fair turn
-# whatever the machine's load (otherwise a verdict could depend on it)
+# the share of the budget each engine gets, as deterministic work (checker.engines.work: a
+# budget is an amount of work, never a deadline, so that a verdict does not depend on the
+# machine's load); the shares add up to more than 1 because most engines finish early
 _SHARE = {"point": 1.0, "sympy": 0.3, "z3": 0.4, "z3-quick": 0.1, "intervals": 0.5,
           "search": 1.0}
-_MIN_SHARE = {"point": 0.0, "sympy": 0.0, "z3": 0.25, "z3-quick": 0.0, "intervals": 0.0,
-              "search": 0.0}
+_SHARE.update(dict.fromkeys(METHODS, 0.6))  # split among the method's sub-obligations
+_SHARE.update(dict.fromkeys(CALCULUS, 1.0))  # one work budget, shared by the four (goals.begin)
 
 
 def _guarded(step: Callable[[Obligation, Verdict], Verdict], ob: Obligation,
@@ -231,9 +259,9 @@ def _bounded(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     if verdict is not None:
         return verdict
     return _timed(Verdict(Status.UNKNOWN, "portfolio",
-                          f"{TIME_LIMIT}: the check was stopped after {limit.seconds:g} s "
-                          f"(budget {budget_s:g} s); this depends on the machine and its load, "
-                          "so it is not kept in the verdict cache"), start)
+                          f"{TIME_LIMIT}: the check was stopped after {limit.seconds:g} s of "
+                          f"CPU time (budget {budget_s:g} s); this depends on the machine, so "
+                          "it is not kept in the verdict cache"), start)
 
 
 def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
@@ -243,6 +271,10 @@ def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
         from checker.engines.contradiction import contradiction  # a proof has no point)
 
         return _timed(contradiction(ob, budget_s), start)
+    from checker.vectors import engine as vectors  # vectors of a symbolic dimension
+
+    if vectors.applies(ob):
+        return _timed(vectors.check(ob, budget_s, mode, _check), start)
     original = ob
     ob, eliminated = eliminate(ob)
     verdict = _decide(ob, budget_s, mode, start)
@@ -252,16 +284,13 @@ def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
 
 
 def _decide(ob: Obligation, budget_s: float, mode: str, start: float) -> Verdict:
-    deadline = start + budget_s
     reasons: list[str] = []
+    lost: list[str] = []  # where the proof methods stopped (for the student's next step)
     plausible: Verdict | None = None
     for name in plan(ob, mode):
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0.01:
-            reasons.append("time budget spent")
-            break
-        share = min(remaining, max(remaining * _SHARE[name], budget_s * _MIN_SHARE[name]))
-        verdict = _run(name, ob, share)
+        verdict = _run(name, ob, budget_s * _SHARE[name])
+        if verdict.time_limited:  # an engine's safety cap: machine-dependent
+            return _timed(verdict, start)
         if verdict.status is Status.PROVED:
             return _timed(_guarded(_cross_check, ob, verdict), start)
         if verdict.status is Status.REFUTED:
@@ -270,10 +299,29 @@ def _decide(ob: Obligation, budget_s: float, mode: str, start: float) -> Verdict
             plausible = verdict
         elif verdict.reason:
             reasons.append(f"{name}: {verdict.reason}")
+            if name in METHODS:
+                lost.append(verdict.reason)
     if plausible is not None:
-        return _timed(plausible, start)
-    return _timed(Verdict(Status.UNKNOWN, "portfolio", "; ".join(reasons) or "no engine answered"),
+        return _timed(_advised(ob, plausible, lost, mode), start)
+    return _timed(_advised(ob, Verdict(Status.UNKNOWN, "portfolio",
+                                       "; ".join(reasons) or "no engine answered"), lost, mode),
                   start)
+
+
+def _advised(ob: Obligation, v: Verdict, lost: list[str], mode: str) -> Verdict:
+    """A plausible or unknown verdict of a whole check gets notes on what the student can do
+    next (``checker.feedback.next_steps``: where a proof method stopped, how to split the
+    step); a method's sub-obligations do not."""
+    from checker.engines import subproof
+    from checker.feedback import next_steps
+
+    if mode != "auto" or subproof.depth() > 0:
+        return v
+    try:
+        advice = next_steps(ob, lost)
+    except Exception:  # advice is a bonus: it must never cost the verdict
+        return v
+    return replace(v, notes=(*v.notes, *advice))
 
 
 def _run(name: str, ob: Obligation, budget: float) -> Verdict:

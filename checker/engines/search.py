@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, assume, given, seed, setti
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from checker.engines import work
 from checker.numeric import (
     PRECISIONS,
     PowerRules,
@@ -313,7 +314,7 @@ class _Abort(BaseException):
     """Stops the Hypothesis run (a BaseException, so Hypothesis does not shrink it)."""
 
 
-class _OutOfTime(_Abort):
+class _OutOfWork(_Abort):
     pass
 
 
@@ -379,6 +380,16 @@ class Evaluator:
         return bool(ball(self.claim.lhs, env, PRECISIONS[-1]).is_nan())
 
 
+POINT_COST = 10  # work units of drawing and classifying one point, besides its size
+
+
+def _size(ob: Obligation) -> int:
+    """Work units of one evaluation: the nodes of the claim's and hypotheses' trees."""
+    rels = [ob.claim, *ob.hypotheses]
+    nodes = sum(1 for r in rels for side in (r.lhs, r.rhs) for _ in sp.preorder_traversal(side))
+    return POINT_COST + nodes
+
+
 def _against_zero(rel: Relation) -> Relation:
     """The same relation as ``f op 0``, so that ``holds_at`` need not subtract every time."""
     f, op = rel.difference()
@@ -419,11 +430,12 @@ def _private_hypothesis_home() -> Iterator[None]:
 
 
 class _Run:
-    """One search: counters, failing points, the clock."""
+    """One search: counters, failing points, the work meter (never the clock)."""
 
-    def __init__(self, ob: Obligation, deadline: float, max_samples: int) -> None:
+    def __init__(self, ob: Obligation, units: int, max_samples: int) -> None:
         self.evaluate = Evaluator(ob)
-        self.deadline = deadline
+        self.meter = work.Meter(units)
+        self.cost = _size(ob)  # work units of one evaluation
         self.max_samples = max_samples
         self.calls = 0
         self.tried = 0
@@ -437,10 +449,11 @@ class _Run:
 
     def visit(self, values: tuple[Fraction, ...]) -> int | None:
         """Evaluate a point and count it; None for a repeated point (already counted)."""
-        if time.monotonic() > self.deadline:
-            raise _OutOfTime
         if values in self.evaluate.cache:
             return None
+        if self.meter.exhausted:
+            raise _OutOfWork
+        self.meter.spend(min(self.cost, self.meter.left))
         outcome = self.evaluate(values)
         self.tried += 1
         if outcome == FAIL:
@@ -534,7 +547,8 @@ def _prove(ob: Obligation, budget_s: float, max_samples: int, start: float) -> V
                 Status.UNKNOWN, start, reason=f"the hypotheses leave no value of {name}"
             )
     samplers = tuple(Sampler(sampling_domain(ob, n)) for n in ob.names)
-    run = _Run(ob, start + budget_s, max(1, max_samples))
+    samples = min(max_samples, work.amount(work.SEARCH_SAMPLES, budget_s))
+    run = _Run(ob, work.amount(work.SEARCH_WORK, budget_s), samples)
     notes: list[str] = []
     try:
         if not samplers:
@@ -549,8 +563,8 @@ def _prove(ob: Obligation, budget_s: float, max_samples: int, start: float) -> V
                 notes.append(f"Hypothesis stopped: {type(err).__name__}")
             if not run.failures:
                 run.bulk(samplers, ob.seed())
-    except _OutOfTime:
-        notes.append(f"stopped at budget ({budget_s:g} s)")
+    except _OutOfWork:
+        notes.append(f"stopped at its work budget ({run.tried} points evaluated)")
     except _CannotEvaluate as err:
         return _verdict(Status.UNKNOWN, start, reason=str(err))
     if run.failures:
@@ -658,7 +672,7 @@ def _simplify(
         changed = False
         for i, dom in enumerate(domains):
             for cand in _simpler_values(dom, current[i], wide=round_ == 0):
-                if budget <= 0 or time.monotonic() > run.deadline:
+                if budget <= 0:
                     notes.append("simplification stopped early")
                     return tuple(current)
                 trial = (*current[:i], cand, *current[i + 1 :])

@@ -13,8 +13,11 @@
 Every rewrite used is an equivalence wherever the expressions are defined (definedness is
 a separate obligation): no ``force=True``, no symbolic summation. Sums and products are
 unrolled when their bounds are small integers and otherwise treated as opaque reals.
-SymPy has no timeouts, so each costly call is guarded by a size estimate and the clock is
-checked between rungs; a single call can still overrun the budget somewhat.
+SymPy has no timeouts, and a verdict must not depend on the machine's load, so the work is
+bounded deterministically: each costly call is guarded by a size estimate, the steps between
+rungs are counted (``SYMPY_STEPS`` per 2 s of budget), and simplify runs only when the
+budget given is large enough for the expression. The clock is never consulted; a call that
+still runs away is stopped by the portfolio's safety cap (``checker.timelimit``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from itertools import islice
 import sympy as sp
 
 from checker.binders import substitute
+from checker.engines import work
 from checker.functions import to_elementary
 from checker.numeric import ball, verify_counterexample
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status, Verdict
@@ -43,8 +47,9 @@ MAX_EXPAND_TERMS = 1000  # estimated terms after expansion
 MAX_EXPAND_POWER = 50  # (a + b)^n with n above this is never expanded
 MAX_FACTOR_NODES = 300
 MAX_SIMPLIFY_OPS = 200
-SIMPLIFY_MIN_S = 0.5  # simplify starts only with this much budget left,
-SIMPLIFY_S_PER_OP = 0.01  # and with this much per operation of its input
+SIMPLIFY_MIN_S = 0.5  # simplify runs only with a budget of this much,
+SIMPLIFY_S_PER_OP = 0.01  # and this much per operation of its input
+SYMPY_STEPS = 400  # steps (rungs, rewrites) per 2 s of budget
 MAX_UNROLL = 30  # sums and products with at most this many terms are written out
 FIRST_POINTS = 24  # simple points tried before any proof attempt
 MAX_POINTS = 64  # simple points tried in all
@@ -57,23 +62,29 @@ _SIMPLE_VALUES = tuple(
 
 
 class _OutOfTime(Exception):
-    """The budget is spent."""
+    """The work budget is spent."""
 
 
 class _Clock:
+    """The engine's work budget: steps counted, never timed (``elapsed`` is for reports)."""
+
     def __init__(self, budget_s: float) -> None:
         self.start = time.monotonic()
-        self.deadline = self.start + max(budget_s, 0.0)
+        self.budget_s = max(budget_s, 0.0)
+        self.meter = work.Meter(work.amount(SYMPY_STEPS, budget_s))
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        """The budget's seconds for decisions made up front (deterministic)."""
+        return self.budget_s if not self.meter.exhausted else 0.0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
     def check(self) -> None:
-        if self.left() <= 0:
-            raise _OutOfTime
+        try:
+            self.meter.spend()
+        except work.OutOfWork:
+            raise _OutOfTime from None
 
 
 def prove(ob: Obligation, budget_s: float = 2.0) -> Verdict:
@@ -82,7 +93,7 @@ def prove(ob: Obligation, budget_s: float = 2.0) -> Verdict:
     try:
         verdict = _prove(ob, clock)
     except _OutOfTime:
-        verdict = _unknown("time budget spent")
+        verdict = _unknown("its work budget is spent")
     except RecursionError:
         verdict = _unknown("expression too deep for SymPy")
     except Exception as exc:  # SymPy raises many kinds; none may escape

@@ -27,12 +27,16 @@ hypotheses' own definedness (a point satisfies a hypothesis only where it is def
 complete a proof once Z3 has found that it can hold together with the hypotheses
 (``_where_hypotheses_defined``).
 
-Every call uses its own ``z3.Context`` (the shared default one crashes under threads) and a
-Z3 timeout from the remaining budget, backed by a watchdog that interrupts the context.
+Every call uses its own ``z3.Context`` (the shared default one crashes under threads). Each
+check is bounded by Z3's resource limit (``rlimit``, deterministic work scaled from the budget:
+``checker.engines.work``), so the answer never depends on the machine's load; a wall-clock
+safety cap only stops a check that goes on far longer (a watchdog thread interrupts the
+context), and then the verdict is ``unknown (time limit: ...)``.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -43,6 +47,7 @@ import sympy as sp
 import z3
 from sympy.logic.boolalg import Boolean
 
+from checker.engines import work
 from checker.functions import Phi, PhiInv, Sigmoid
 from checker.numeric import ball, verify_counterexample
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status, Verdict
@@ -51,10 +56,7 @@ ENGINE = "z3"
 MAX_POWER = 32  # integer exponents up to this become products
 MAX_ROOT = 6  # t^(p/q) gets an auxiliary root for q up to this
 MAX_MONOTONE_TERMS = 8  # per function: pairs among at most this many terms
-MARGIN_S = 0.03  # wall time kept back for building the verdict
-WATCHDOG_S = 0.15  # the watchdog interrupts Z3 this long after its own timeout
 MAX_CHECK_S = 3600.0  # one Z3 check never runs longer than this, whatever the budget
-SIMPLE_CHECK_S = 0.4  # at most this long for each "simpler counterexample" check
 ROUNDINGS = (1, 2, 10, 100, 10**4, 10**8)  # denominators tried when rounding a model value
 SIMPLE_GRIDS = ((1, 3), (2, 3), (1, 100))  # (denominator, bound): values k/den with |.| <= bound
 
@@ -409,20 +411,85 @@ class Translator:
 # ------------------------------------------------------------------------------ solving
 
 
-def _check(solver: z3.Solver, ctx: z3.Context, seconds: float) -> z3.CheckSatResult | None:
-    """solver.check() within ``seconds`` (None when no time is left)."""
-    if seconds <= 0.005:
-        return None
-    seconds = min(seconds, MAX_CHECK_S)
-    solver.set("timeout", max(1, int(seconds * 1000)))
-    timer = threading.Timer(seconds + WATCHDOG_S, ctx.interrupt)
-    timer.daemon = True
-    timer.start()
+class _SafetyCap(Exception):
+    """A check reached the safety cap (not its resource limit)."""
+
+
+class _Watchdog:
+    """One thread for all Z3 checks of a process: it interrupts a context whose check runs
+    past its safety cap, counted in the process's CPU time like ``checker.timelimit``'s hard
+    limit (so a busy machine does not reach it; Z3's rlimit normally stops a check first).
+    Cheaper than a timer thread per check, which costs milliseconds to start and join on a
+    busy machine."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition()
+        self._jobs: dict[int, tuple[float, z3.Context]] = {}
+        self._fired: set[int] = set()
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, ctx: z3.Context) -> int:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="z3-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._count += 1
+            self._jobs[self._count] = (time.process_time() + seconds, ctx)
+            self._cond.notify()
+            return self._count
+
+    def disarm(self, token: int) -> bool:
+        """Stop watching; whether the watchdog interrupted the check."""
+        with self._cond:
+            self._jobs.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+            return fired
+
+    def _loop(self) -> None:
+        with self._cond:
+            while True:
+                now = time.process_time()  # the process's CPU time, as the hard limit counts
+                for token, (due, ctx) in list(self._jobs.items()):
+                    if due <= now:
+                        del self._jobs[token]
+                        self._fired.add(token)
+                        ctx.interrupt()
+                wake = min((due for due, _ in self._jobs.values()), default=now + 3600)
+                self._cond.wait(max(wake - now, 0.001))
+
+
+_watchdog = _Watchdog()
+
+
+def _check(solver: z3.Solver, ctx: z3.Context, rlimit: int, budget_s: float) -> z3.CheckSatResult:
+    """solver.check() within ``rlimit`` resource units (deterministic); raises ``_SafetyCap``
+    when the safety cap for ``budget_s`` stopped it first."""
+    seconds = min(work.safety_seconds(budget_s), MAX_CHECK_S)
+    token = _watchdog.arm(seconds, ctx)  # instead of Z3's timeout, which costs a thread
+    fired = True
     try:
-        return solver.check()
+        # first without calls to nlsat from the nonlinear arithmetic core: nlsat does not
+        # always count its work against rlimit (a check could spin until the safety cap, a
+        # machine-dependent answer), and without it Z3 proved and refuted more of the
+        # benchmark's claims, not fewer; nlsat only where the core alone is incomplete
+        for nra in (False, True):
+            solver.set("rlimit", max(1, rlimit))
+            solver.set("arith.nl.nra", nra)
+            result = solver.check()
+            if result != z3.unknown or "incomplete" not in solver.reason_unknown():
+                break
     finally:
-        timer.cancel()
-        timer.join()
+        fired = _watchdog.disarm(token)
+    if fired and result == z3.unknown:  # Z3 says "canceled" for its rlimit too: ask the dog
+        raise _SafetyCap
+    return result
 
 
 def _value_candidates(val: z3.ExprRef) -> list[Fraction]:
@@ -480,14 +547,11 @@ def _is_simple(cex: Counterexample) -> bool:
 
 
 def _simpler_counterexample(
-    ob: Obligation, solver: z3.Solver, tr: Translator, deadline: float
+    ob: Obligation, solver: z3.Solver, tr: Translator, budget_s: float
 ) -> Counterexample | None:
     """Ask Z3 again with the variables on small grids (integers, halves) and confirm."""
     names = ob.names
     for den, bound in SIMPLE_GRIDS:
-        left = deadline - time.monotonic()
-        if left <= 0.01:
-            return None
         solver.push()
         try:
             for name in names:
@@ -495,7 +559,7 @@ def _simpler_counterexample(
                 k = z3.Int(f"_grid_{name}", tr.ctx)
                 scaled = z3.ToReal(k) * z3.RealVal(f"1/{den}", tr.ctx) if den > 1 else k
                 solver.add(v == scaled, k >= -bound * den, k <= bound * den)
-            result = _check(solver, tr.ctx, min(SIMPLE_CHECK_S, left / 2))
+            result = _check(solver, tr.ctx, work.amount(work.Z3_AUX_RLIMIT, budget_s), budget_s)
             if result == z3.sat:
                 cex = _confirm(ob, _points(solver.model(), tr.vars, names))
                 if cex is not None:
@@ -526,12 +590,15 @@ def prove(ob: Obligation, budget_s: float = 2.0) -> Verdict:
         return Verdict(status, ENGINE, reason, counterexample=cex, time_s=elapsed, notes=notes)
 
     try:
-        return _prove(ob, start + budget_s - MARGIN_S, verdict)
+        return _prove(ob, budget_s, verdict)
+    except _SafetyCap:
+        cap = work.time_limit_verdict(ENGINE, time.monotonic() - start)
+        return Verdict(cap.status, ENGINE, cap.reason, time_s=time.monotonic() - start)
     except Exception as exc:  # never let an exception escape: report it as UNKNOWN
         return verdict(Status.UNKNOWN, f"z3 engine error: {type(exc).__name__}: {exc}")
 
 
-def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> Verdict:
+def _prove(ob: Obligation, budget_s: float, verdict: Callable[..., Verdict]) -> Verdict:
     ctx = z3.Context()
     tr = Translator(ctx, ob)
     notes: list[str] = []
@@ -554,19 +621,17 @@ def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> 
     solver.add(negated)
     if tr.abstracted:
         notes.append(_describe(tr.abstracted))
-    result = _check(solver, ctx, deadline - time.monotonic())
-    if result is None:
-        return verdict(Status.UNKNOWN, "z3 ran out of time", notes=tuple(notes))
+    result = _check(solver, ctx, work.amount(work.Z3_RLIMIT, budget_s), budget_s)
     if result == z3.unsat:
         return verdict(Status.PROVED, "the negated claim is unsatisfiable", notes=tuple(notes))
     if result == z3.unknown:
         why = solver.reason_unknown() or "unknown"
-        if why in ("timeout", "canceled") or time.monotonic() >= deadline:
-            why = "timeout"
+        if "resource limit" in why or why == "canceled":  # the rlimit (not the watchdog)
+            why = "its work budget is spent"
         return verdict(Status.UNKNOWN, f"z3 answered unknown ({why})", notes=tuple(notes))
     cex = _confirm(ob, _points(solver.model(), tr.vars, ob.names))
     if cex is None and hyp_defined:
-        answer = _where_hypotheses_defined(solver, ctx, hyp_defined, negated, deadline)
+        answer = _where_hypotheses_defined(solver, ctx, hyp_defined, negated, budget_s)
         if answer is True:
             return verdict(Status.PROVED, "the negated claim is unsatisfiable where the "
                            "hypotheses are defined (and they can be)", notes=tuple(notes))
@@ -576,11 +641,11 @@ def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> 
         # from here on the solver only proposes candidates: ask for models where every term
         # is defined (an unsat answer now proves nothing)
         solver.add(*tr.definedness)
-        left = deadline - time.monotonic()
-        if cex is None and _check(solver, ctx, min(SIMPLE_CHECK_S, left / 2)) == z3.sat:
+        aux = work.amount(work.Z3_AUX_RLIMIT, budget_s)
+        if cex is None and _check(solver, ctx, aux, budget_s) == z3.sat:
             cex = _confirm(ob, _points(solver.model(), tr.vars, ob.names))
     if cex is None or not _is_simple(cex):
-        simpler = _simpler_counterexample(ob, solver, tr, deadline)
+        simpler = _simpler_counterexample(ob, solver, tr, budget_s)
         cex = simpler or cex
     if cex is None:
         return verdict(Status.UNKNOWN, "z3 model could not be confirmed", notes=tuple(notes))
@@ -589,7 +654,7 @@ def _prove(ob: Obligation, deadline: float, verdict: Callable[..., Verdict]) -> 
 
 def _where_hypotheses_defined(solver: z3.Solver, ctx: z3.Context,
                               defined: list[z3.BoolRef], negated: z3.BoolRef,
-                              deadline: float) -> bool | z3.ModelRef | None:
+                              budget_s: float) -> bool | z3.ModelRef | None:
     """True when the claim follows from the hypotheses at every point where they are
     defined, and there are such points (in Z3's reading); else a model of the negated claim
     where the hypotheses are defined (a candidate counterexample), or None.
@@ -599,15 +664,15 @@ def _where_hypotheses_defined(solver: z3.Solver, ctx: z3.Context,
     the hypotheses and their definedness can hold together, so that a contradictory
     requirement (a cited ``Phi_inv(2)``) never makes a proof. The claim's own definedness is
     never assumed. Leaves the solver as it found it (the negated claim on top)."""
-    left = deadline - time.monotonic()
+    aux = work.amount(work.Z3_AUX_RLIMIT, budget_s)
     solver.pop()  # back to the hypotheses and facts, without the negated claim
     try:
         solver.push()
         solver.add(*defined)
-        if _check(solver, ctx, min(SIMPLE_CHECK_S, left / 3)) != z3.sat:
+        if _check(solver, ctx, aux, budget_s) != z3.sat:
             return None
         solver.add(negated)
-        result = _check(solver, ctx, min(SIMPLE_CHECK_S, left / 3))
+        result = _check(solver, ctx, aux, budget_s)
         if result == z3.unsat:
             return True
         return solver.model() if result == z3.sat else None
@@ -617,10 +682,7 @@ def _where_hypotheses_defined(solver: z3.Solver, ctx: z3.Context,
         solver.add(negated)
 
 
-WITNESS_S = 1.0  # wall time for one satisfiability check of the hypotheses (rarely needed)
-
-
-def witnesses(ob: Obligation, seconds: float = WITNESS_S) -> list[dict[str, Fraction]]:
+def witnesses(ob: Obligation, budget_s: float = work.DEFAULT_BUDGET_S) -> list[dict[str, Fraction]]:
     """Points where Z3 finds every hypothesis and domain of ``ob`` satisfiable (its claim
     aside), rounded to simple rationals; the caller re-checks them exactly. For a cross-check
     whose random points all miss hypotheses that pin a variable far away (w >= 2^20 - 1)."""
@@ -635,7 +697,7 @@ def witnesses(ob: Obligation, seconds: float = WITNESS_S) -> list[dict[str, Frac
                 continue  # the exact re-check of the points decides it
         solver.add(*tr.facts)
         solver.add(*tr.definedness)
-        if _check(solver, ctx, seconds) != z3.sat:
+        if _check(solver, ctx, work.amount(work.Z3_WITNESS_RLIMIT, budget_s), budget_s) != z3.sat:
             return []
         return _points(solver.model(), tr.vars, ob.names)
     except Exception:  # a witness is a convenience: no answer is never an error

@@ -1,0 +1,199 @@
+"""What the proof methods (substitution, induction, sums, log rules) share.
+
+A method turns an obligation into smaller ones (a derivative's sign, a substituted claim, an
+induction step) and asks the portfolio to decide each: ``prove`` runs a sub-obligation through
+``portfolio.check``, so every sub-proof is itself cross-checked at sample points, and the
+method's own ``proved`` is cross-checked again on the original claim. Methods nest at most
+``MAX_DEPTH`` deep (a method's sub-obligation may be handled by another method, never deeper),
+so a check always ends.
+
+``conditions`` gives, conservatively, where an expression is defined (``log(u)``: u > 0; a
+power with a negative exponent: base != 0; a non-integer exponent: base >= 0 or > 0): a method
+that reasons about an expression on a whole interval (a derivative's sign on a segment) proves
+these conditions there first, because the engines only ever prove a claim where its sides are
+defined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import sympy as sp
+
+from checker.functions import Phi, PhiInv, Sigmoid
+from checker.obligations import Obligation, Relation, Status, Verdict
+
+MAX_DEPTH = 2
+_depth = 0
+
+
+def depth() -> int:
+    """How many methods are running around the current check (0 at the top)."""
+    return _depth
+
+
+def available() -> bool:
+    """Whether a method may start another round of sub-proofs here."""
+    return _depth < MAX_DEPTH
+
+
+@contextlib.contextmanager
+def _nested() -> Iterator[None]:
+    global _depth
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+
+
+def prove(ob: Obligation, budget_s: float) -> Verdict:
+    """The portfolio's verdict on a sub-obligation (one level deeper)."""
+    from checker.engines import portfolio
+
+    if _false_at_samples(ob):
+        return Verdict(Status.UNKNOWN, "subproof", "false at a sample point")
+    with _nested():
+        return portfolio.check(ob, budget_s, "proof")
+
+
+SAMPLES = 6  # points tried before a sub-obligation goes to the engines
+
+
+def _false_at_samples(ob: Obligation) -> bool:
+    """Whether the sub-obligation certainly fails at one of a few deterministic points that
+    satisfy its hypotheses (exact or Arb evaluation): a method's reduction of a false claim
+    usually fails this way, and then costs no engine time."""
+    from checker.engines.portfolio import sample_points
+    from checker.numeric import Undefined, holds_at
+
+    try:
+        points = sample_points(ob, SAMPLES)
+    except Exception:  # a point that cannot be drawn is no evidence either way
+        return False
+    for pt in points:
+        try:
+            if holds_at(ob.claim, pt) is False:
+                return True
+        except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
+            continue
+    return False
+
+
+def proved(ob: Obligation, budget_s: float) -> bool:
+    return prove(ob, budget_s).status is Status.PROVED
+
+
+def not_applicable(engine: str) -> Verdict:
+    """The answer of a method whose shape does not fit (no reason: nothing to tell)."""
+    return Verdict(Status.UNKNOWN, engine, "")
+
+
+_SMOOTH = (sp.exp, sp.sin, sp.cos, sp.atan, sp.tanh, sp.sinh, sp.cosh, sp.erf, sp.erfc, Phi,
+           Sigmoid)
+
+
+def conditions(e: sp.Expr) -> list[Relation] | None:
+    """Relations under which ``e`` is defined (and differentiable, away from the end points of
+    roots), or None for an expression this rule set does not cover."""
+    out: list[Relation] = []
+    if not _collect(e, out):
+        return None
+    return list(dict.fromkeys(out))
+
+
+def _collect(e: sp.Basic, out: list[Relation]) -> bool:
+    zero = sp.Integer(0)
+    if e.is_Symbol or e.is_Number or e in (sp.pi, sp.E):
+        return True
+    if e.is_Add or e.is_Mul:
+        return all(_collect(a, out) for a in e.args)
+    if e.is_Pow:
+        base, ex = e.args
+        if not (_collect(base, out) and _collect(ex, out)):
+            return False
+        if base is sp.E or (base.is_number and base.is_positive):
+            return True
+        if ex.is_Integer:
+            if ex < 0:
+                out.append(Relation(base, "!=", zero))
+            return True
+        if ex.is_Rational and ex > 0:
+            # x^(1/2) is continuous at 0 but its derivative is not: a method that needs the
+            # derivative collects the derivative's own condition (base > 0) as well
+            out.append(Relation(base, ">=", zero))
+            return True
+        out.append(Relation(base, ">", zero))
+        return True
+    if isinstance(e, sp.log):
+        out.append(Relation(e.args[0], ">", zero))
+        return _collect(e.args[0], out)
+    if isinstance(e, PhiInv):
+        out.append(Relation(e.args[0], ">", zero))
+        out.append(Relation(e.args[0], "<", sp.Integer(1)))
+        return _collect(e.args[0], out)
+    if isinstance(e, _SMOOTH):
+        return all(_collect(a, out) for a in e.args)
+    return False
+
+
+def condition_obligations(exprs: list[sp.Expr], ob: Obligation) -> list[Obligation] | None:
+    """One obligation per definedness condition of the expressions, under ``ob``'s domains and
+    hypotheses (None when some expression is outside the rules). Conditions that hold
+    trivially (a positive number) are left out."""
+    rels: list[Relation] = []
+    for e in exprs:
+        c = conditions(e)
+        if c is None:
+            return None
+        rels += c
+    out: list[Obligation] = []
+    for rel in dict.fromkeys(rels):
+        f, op = rel.difference()
+        if f.is_number and ((op == ">" and f.is_positive) or (op == ">=" and f.is_nonnegative)
+                            or (op == "!=" and f.is_nonzero)):
+            continue
+        out.append(Obligation(rel, ob.domains, ob.hypotheses))
+    return out
+
+
+def prove_all(obs: list[Obligation], budget_s: float) -> Obligation | None:
+    """Prove each obligation in turn (each with an equal share of the budget); the first one
+    not proved, or None when every one is."""
+    if not obs:
+        return None
+    share = budget_s / len(obs)
+    for sub in obs:
+        if not proved(sub, share):
+            return sub
+    return None
+
+
+
+def positive(e: sp.Expr, known: set[sp.Basic]) -> bool:
+    """Whether e > 0 follows from its shape, given that the expressions in ``known`` are > 0
+    (exp, Phi and sigmoid are positive; sums, products and real powers of positives too)."""
+    if e in known or (e.is_number and e.is_positive):
+        return True
+    if isinstance(e, (sp.exp, Phi, Sigmoid, sp.factorial)):
+        return True
+    if e.is_Pow:
+        return positive(e.base, known)
+    if e.is_Mul or e.is_Add:
+        return all(positive(a, known) for a in e.args)
+    return False
+
+
+def fresh_symbols(ob: Obligation, stem: str, count: int) -> list[sp.Symbol]:
+    """``count`` real symbols whose names the obligation does not use (``stem_0``, ...; a
+    student's variable of that name is never captured)."""
+    used = set(ob.names)
+    out: list[sp.Symbol] = []
+    i = 0
+    while len(out) < count:
+        name = f"{stem}_{i}"
+        if name not in used:
+            out.append(sp.Symbol(name, real=True))
+        i += 1
+    return out

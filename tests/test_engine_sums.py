@@ -1,0 +1,96 @@
+"""The sums method (checker.engines.sums): identities with sum(k, a, n, ...) for every integer
+n, by induction on n (recurrence) or by SymPy's summation checked exactly at several n."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import pytest
+import sympy as sp
+
+from checker import check_claim
+from checker.engines import sums
+from checker.obligations import Domain, Obligation, Relation, Status, sym
+
+n, k, p, r = sym("n"), sym("k"), sym("p"), sym("r")
+N1 = Domain(F(1), None, integer=True)
+N0 = Domain(F(0), None, integer=True)
+BUDGET = 4.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def warm() -> None:
+    """Load Z3 and SymPy once: a cold first call can reach an engine's wall-clock safety cap."""
+    check_claim("exp(x) >= x", ["x >= 1"])
+
+
+def squares(rhs: sp.Expr) -> Obligation:
+    return Obligation(Relation(sp.Sum(k**2, (k, 1, n)), "=", rhs), (("n", N1),))
+
+
+def test_sum_of_squares_by_induction() -> None:
+    v = sums.prove(squares(n * (n + 1) * (2 * n + 1) / 6), BUDGET)
+    assert v.status is Status.PROVED
+    assert v.reason.startswith("by induction on n >= 1")
+
+
+@pytest.mark.parametrize("rhs", [n * (n + 1) * (2 * n + 1) / 5, n**3 / 3 + n**2 / 2,
+                                 n * (n + 1) * (2 * n + 1) / 6 + (n - 1) * (n - 2) * (n - 3)])
+def test_wrong_closed_forms_are_not_proved(rhs: sp.Expr) -> None:
+    # the last one is right at n = 1, 2, 3 and wrong from n = 4 on
+    assert sums.prove(squares(rhs), BUDGET).status is not Status.PROVED
+
+
+def test_geometric_sum_with_a_hypothesis() -> None:
+    ob = Obligation(Relation(sp.Sum(r**k, (k, 0, n)), "=", (1 - r**(n + 1)) / (1 - r)),
+                    (("n", N0),), (Relation(r, "!=", 1),))
+    v = sums.prove(ob, BUDGET)
+    assert v.status is Status.PROVED and "induction" in v.reason
+
+
+def test_a_summand_with_n_goes_through_summation_and_exact_checks() -> None:
+    ob = Obligation(Relation(sp.Sum(k**2 * sp.binomial(n, k), (k, 0, n)), "=",
+                             n * (n + 1) * 2**(n - 2)), (("n", N1),))
+    v = sums.prove(ob, BUDGET)
+    assert v.status is Status.PROVED
+    assert "SymPy's summation" in v.reason and "n = 1, ..., 8" in v.reason
+
+
+def test_a_summand_with_n_and_a_wrong_closed_form() -> None:
+    ob = Obligation(Relation(sp.Sum(k**2 * sp.binomial(n, k), (k, 0, n)), "=",
+                             n * (n + 1) * 2**(n - 1)), (("n", N1),))
+    assert sums.prove(ob, BUDGET).status is not Status.PROVED
+
+
+def test_an_inequality_or_a_sum_without_a_parameter_is_not_its_business() -> None:
+    ob = Obligation(Relation(sp.Sum(k, (k, 1, n)), ">=", n), (("n", N1),))
+    assert sums.prove(ob, BUDGET).reason == ""
+    real_n = Obligation(Relation(sp.Sum(k, (k, 1, n)), "=", n * (n + 1) / 2))
+    assert sums.prove(real_n, BUDGET).status is Status.UNKNOWN
+
+
+TRUE = [
+    ("sum(k, 1, n, k^2) = n*(n + 1)*(2*n + 1)/6", ["n >= 1 integer"]),
+    ("sum(k, 0, n, k^2*binomial(n, k)) = n*(n + 1)*2^(n - 2)", ["n >= 1 integer"]),
+    ("sum(k, 0, n, binomial(n, k)*p^k*(1 - p)^(n - k)) = 1", ["n >= 1 integer", "p in (0, 1)"]),
+    ("sum(k, 0, n, r^k) = (1 - r^(n + 1))/(1 - r)", ["n >= 0 integer", "r != 1"]),
+    ("sum(k, 1, n, 1/(k*(k + 1))) = 1 - 1/(n + 1)", ["n >= 1 integer"]),
+]
+FALSE = [
+    ("sum(k, 1, n, k^2) = n*(n + 1)*(2*n + 1)/5", ["n >= 1 integer"]),
+    ("sum(k, 0, n, binomial(n, k)*p^k*(1 - p)^(n - k)) = 1 - p^n",
+     ["n >= 1 integer", "p in (0, 1)"]),
+    ("sum(k, 0, n, r^k) = (1 - r^(n + 2))/(1 - r)", ["n >= 0 integer", "r != 1"]),
+    ("sum(k, 1, n, 1/(k*(k + 1))) = 1 - 1/(n + 2)", ["n >= 1 integer"]),
+]
+
+
+@pytest.mark.parametrize(("claim", "assume"), TRUE)
+def test_sum_identities_are_proved(claim: str, assume: list[str]) -> None:
+    v = check_claim(claim, assume, budget_s=BUDGET).verdict
+    assert v.status is Status.PROVED, v
+
+
+@pytest.mark.parametrize(("claim", "assume"), FALSE)
+def test_wrong_sum_identities_are_never_proved(claim: str, assume: list[str]) -> None:
+    assert check_claim(claim, assume, budget_s=BUDGET).verdict.status is not Status.PROVED
