@@ -18,12 +18,20 @@ from checker.printing import show
 from checker.proofgraph import ProofGraph
 from checker.results import ORDER as _ORDER
 from checker.results import Assessment, ClaimResult, FileResult, StepResult
-from checker.syntax.ast import NO_JUSTIFICATION, Given, Have, ProofFile, RelChain, Span
+from checker.syntax.ast import (
+    NO_JUSTIFICATION,
+    Declaration,
+    Given,
+    Have,
+    ProofFile,
+    RelChain,
+    Span,
+)
 from checker.syntax.parse import parse_assumptions, parse_claim, parse_file, parse_text
 
 FEEDBACK_BUDGET_S = 0.4
 __all__ = ["Assessment", "ClaimResult", "FileResult", "StepResult", "check_claim",
-           "check_file", "check_proof", "check_text", "combine"]
+           "check_file", "check_parsed", "check_proof", "check_text", "combine"]
 
 
 class _Checker:
@@ -86,7 +94,7 @@ class _Checker:
         return StepResult(task.span.line, task.span.col, task.kind, task.text, task.op,
                           task.justification.describe(), verdict, task.shown, defs,
                           task.obligation.claim if task.obligation else None, side,
-                          tuple(sorted({done[j].line for j in task.rests_on})))
+                          tuple(sorted({done[j].line for j in task.rests_on})), task.sides)
 
     def settle(self, i: int, task: Task, own: Verdict, defs: Sequence[tuple[str, Verdict]],
                mode: str, done: list[StepResult]) -> Verdict:
@@ -282,8 +290,10 @@ def combine(main: Verdict, defs: Sequence[tuple[str, Verdict]],
 
 def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
                 library: Library | None = None, exercise: Exercise | None = None,
-                seed: int | None = None) -> FileResult:
-    """Check a parsed proof; against ``exercise`` (its givens, goal and rubric) if given."""
+                seed: int | None = None, feedback: bool = True) -> FileResult:
+    """Check a parsed proof; against ``exercise`` (its givens, goal and rubric) if given.
+    ``feedback=False`` skips the feedback notes (missing assumptions), for callers that do
+    not show them: they cost more checks than the verdicts."""
     name = proof.header.exercise if proof.header else None
     if any(d.blocking for d in diags):
         return FileResult(proof.path, name, (), tuple(diags))
@@ -316,7 +326,7 @@ def check_proof(proof: ProofFile, diags: list[Diagnostic], budget_s: float,
                             [*elaborator.findings, *found], checker, proof.path)
         return FileResult(proof.path, name, tuple(results), tuple(all_diags), assessment,
                           graph=graph)
-    notes = tuple(sorted(set(step_feedback(tasks, results, checker))))
+    notes = tuple(sorted(set(step_feedback(tasks, results, checker)))) if feedback else ()
     return FileResult(proof.path, name, tuple(results), tuple(all_diags), None, notes, graph)
 
 
@@ -398,6 +408,16 @@ def _check_file(path: str | Path, budget_s: float, library: Library | None,
         proof, diags = parse_file(path)
     except ParseError as exc:
         return FileResult(str(path), None, (), tuple(exc.diagnostics))
+    return check_parsed(proof, diags, str(path), budget_s, library, exercises, seed, student,
+                        standalone)
+
+
+def check_parsed(proof: ProofFile, diags: list[Diagnostic], path: str, budget_s: float,
+                 library: Library | None = None, exercises: Path | None = None,
+                 seed: int | None = None, student: str | None = None,
+                 standalone: bool = False) -> FileResult:
+    """Check a parsed proof against the exercise its header names (as ``check_file`` does;
+    ``checker.session.check_document`` uses it for text held in an editor or a web form)."""
     exercise = None
     if proof.header is not None and not standalone:
         from checker.diagnostics import did_you_mean, make
@@ -415,7 +435,26 @@ def _check_file(path: str | Path, budget_s: float, library: Library | None,
             from checker.exercises import seed_for
 
             seed = seed_for(student, exercise.id)
+        if exercise is not None:
+            proof, diags = with_exercise_vectors(proof, diags, exercise)
     return check_proof(proof, diags, budget_s, library, exercise, seed)
+
+
+def with_exercise_vectors(proof: ProofFile, diags: list[Diagnostic],
+                          exercise: Exercise) -> tuple[ProofFile, list[Diagnostic]]:
+    """The proof read again with the exercise's vectors, matrices and families in force
+    (docs/vectors.md), when the exercise declares any: a submission need not repeat the
+    exercise's `given w, x in R^d` for `<w, x>` to be read as an inner product."""
+    from checker.syntax.parse import shapes_of
+    from checker.vectors.build import declared
+
+    shapes = shapes_of(exercise.givens)
+    if not shapes or str(proof.path).lower().endswith(".tex") or not proof.lines:
+        return proof, diags
+    kept = [d for d in diags if d.code in ("unknown-exercise",)]
+    with declared(shapes):
+        again, more = parse_text("\n".join(proof.lines), proof.path)
+    return again, [*more, *kept]
 
 
 def check_text(text: str, path: str = "<input>",
@@ -436,14 +475,19 @@ def check_claim(claim: str, assume: Sequence[str] = (),
 
     Raises ``ParseError`` (a ``CheckerError``) when the claim or an assumption cannot be read.
     """
-    rel: RelChain = parse_claim(claim)
-    items = []
-    for text in assume:
-        items += list(parse_assumptions(text))
+    from checker.syntax.parse import shapes_of
+    from checker.vectors.build import declared
+
+    items: list[Declaration] = []
+    for text in assume:  # first: the vectors they declare are in force in the claim
+        with declared(shapes_of(items)):
+            items += list(parse_assumptions(text))
+    with declared(shapes_of(items)):
+        rel: RelChain = parse_claim(claim)
     span = Span(1, 1)
     proof = ProofFile("<claim>", None, (Given(tuple(items), True, span),
                                         Have("claim", rel, NO_JUSTIFICATION, span)), (claim,))
-    result = check_proof(proof, [], budget_s)
+    result = check_proof(proof, [], budget_s, feedback=False)  # a ClaimResult has no notes
     if result.blocked:
         raise ParseError([d for d in result.diagnostics if d.severity == "error"])
     steps = result.steps

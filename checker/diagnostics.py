@@ -55,6 +55,26 @@ _CODES = [
          "expected an expression after {after!r}"),
     Code("unbalanced-brackets", "syntax", "error", "A bracket is never closed or never opened.",
          "{detail}"),
+    # -- LaTeX input ($...$ in a proof, .tex homework files; docs/latex.md)
+    Code("latex-unknown-command", "syntax", "error",
+         "A LaTeX command proofcheck does not read.",
+         "unknown LaTeX command {name}{suggestion}"),
+    Code("latex-macro", "syntax", "error",
+         "A TeX macro definition, macro expansion or file command (never run).",
+         "{name} is not read: proofcheck reads math only, and never defines or expands "
+         "macros, reads or writes files, or runs TeX; write the math out"),
+    Code("latex-ambiguous", "syntax", "error",
+         "LaTeX that can be read two ways (such as f(x+1) for an undeclared f).",
+         "{text} can be read two ways: {first}, or {second}; {fix}"),
+    Code("latex-unclosed-math", "syntax", "error", "A `$` with no closing `$` on its line.",
+         "this $ is not closed on its line"),
+    Code("latex-structure", "structure", "error",
+         "A .tex homework whose environments or proofcheck commands cannot be read.",
+         "{detail}"),
+    Code("latex-macro-ignored", "structure", "warning",
+         "A macro definition in a .tex preamble: proofcheck does not expand it.",
+         "{name} is ignored: proofcheck does not expand macros, so math that uses this one "
+         "is refused; write it out in the derivations"),
     # -- names and functions
     Code("unknown-function", "name", "error", "A call of a function the language does not know.",
          "unknown function {name!r}{suggestion}"),
@@ -66,6 +86,25 @@ _CODES = [
          "division by zero"),
     Code("bad-sum", "name", "error", "A malformed finite sum.",
          "sum(k, a, b, expr) needs a variable name as its first argument; got {got!r}"),
+    # -- vectors, matrices and families (docs/vectors.md)
+    Code("shape-mismatch", "vector", "error",
+         "Vectors or matrices combined with shapes that do not fit.",
+         "shapes do not fit in {what}: {detail}"),
+    Code("vector-relation", "vector", "error",
+         "An inequality between vectors or matrices.",
+         "vectors and matrices can only be compared with = or !=, not {op!r}; compare norms "
+         "or coordinates (||x||_2 <= r, x_1 <= y_1)"),
+    Code("bad-dimension", "vector", "error", "A dimension that is not a whole number >= 1.",
+         "{dim} is not a dimension: {detail}"),
+    Code("dimension-too-large", "limit", "error",
+         "A concrete dimension or family length above the limit.",
+         "the dimension {dim} is above the limit of {limit}; use a symbolic dimension (d) "
+         "instead"),
+    Code("bad-index", "vector", "error", "A coordinate outside its vector's range.",
+         "{name} is outside {vector}'s coordinates {range}"),
+    Code("symbolic-dimension", "vector", "error",
+         "An operation that needs a concrete dimension used at a symbolic one.",
+         "{what} needs a concrete dimension here ({detail})"),
     Code("undeclared-variable", "name", "warning",
          "A variable used without a `given` or `assume` declaring its domain.",
          "{name!r} is not declared; it is taken to be any real number"),
@@ -125,6 +164,22 @@ _CODES = [
     # -- command line
     Code("file-not-found", "usage", "error", "A file named on the command line does not exist.",
          "no such file"),
+    # -- the playground server (`proofcheck serve`): a request refused or stopped by a limit
+    Code("check-time-limit", "server", "error",
+         "Checking a text in the playground took longer than the limit per request.",
+         "checking this text took longer than {limit:g} s, the limit per request; the steps "
+         "checked so far are kept, so sending it again goes further"),
+    Code("check-resource-limit", "server", "error",
+         "Checking a text in the playground hit its memory or CPU limit.",
+         "checking this text {why}; simplify or split the step being checked"),
+    Code("server-busy", "server", "error", "The playground has too many requests waiting.",
+         "the server is busy: {detail}; try again in a moment"),
+    Code("request-superseded", "server", "error",
+         "A newer text from the same editor replaced this one before it was checked.",
+         "a newer version of this text arrived before this one was checked; only the newest "
+         "is checked"),
+    Code("bad-request", "server", "error", "A request to the playground's API is not well formed.",
+         "bad request: {detail}"),
 ]
 
 CODES: dict[str, Code] = {c.name: c for c in _CODES}

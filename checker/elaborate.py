@@ -38,6 +38,7 @@ from checker.syntax.ast import (
     Show,
     Span,
 )
+from checker.vectors.build import scalar_relation, substitute_lets
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Task:
     # compared with
     written: Relation | None = None
     cited: list[Cited] = field(default_factory=list)  # what the justification brought in
+    sides: tuple[str, str] | None = None  # the two sides as written (left, right), for reports
 
     @property
     def line(self) -> int:
@@ -137,6 +139,7 @@ class Elaborator:
         self.library = library if library is not None else Library()
         self.warned: set[str] = set()
         self.declared_at: dict[str, int] = {}
+        self.vector_shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}  # w -> (d, 1) (--show-parsed)
         self.let_task: dict[str, int] = {}  # a `let` name -> the task of its definition
         self.cites: list[Cited] = []  # what the last justification read brought in
         # (the line of a given, the premises in force after it): contradictory premises are
@@ -152,7 +155,7 @@ class Elaborator:
 
     def subst(self, e: sp.Expr) -> sp.Expr:
         """``let`` names replaced by their definitions, opaque terms by their variables."""
-        return opaque_symbols(substitute(e, self.ctx.lets))
+        return opaque_symbols(substitute(substitute_lets(e, self.ctx.lets), self.ctx.lets))
 
     def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
         return tuple(sorted((n, self.ctx.domains.get(n, _opaque_domain(n))) for n in names))
@@ -260,6 +263,10 @@ class Elaborator:
                     return [(Relation(base, "!=", sp.Integer(0)),
                              "the base of a power with a possibly negative exponent is not 0"
                              + note, extra_domains, extra_hyps)]
+                if e2.is_positive:  # 0^p = 0 for p > 0: |x|^p is defined at x = 0
+                    return [(Relation(base, ">=", sp.Integer(0)),
+                             "the base of a power with a positive exponent is >= 0" + note,
+                             extra_domains, extra_hyps)]
         return [(rel, c.why + note, extra_domains, extra_hyps)]
 
     def checkpoint(self, span: Span) -> None:
@@ -318,7 +325,7 @@ class Elaborator:
             self.ctx.let_conditions[name] = self._let_hypotheses(expr)
             self.ctx.lets[sym(name)] = self.subst(expr.value)
             self.ctx.let_shown[name] = expr.shown
-            self.ctx.let_text[name] = expr.text
+            self.ctx.let_text[name] = _written(expr)
 
     def assumption(self, item: Declaration, st: Given) -> None:
         """A submission's own given/assume line must follow from the exercise's givens."""
@@ -341,7 +348,7 @@ class Elaborator:
             self.tasks.append(Task(
                 kind="assumption", span=item.span, text=text, op=rel.op,
                 justification=Justification("none"), obligation=self.obligation(claim),
-                shown=str(claim)))
+                shown=str(claim), sides=(str(claim.lhs), str(claim.rhs))))
 
     def exercise_goal(self, ex: ExerciseSetting) -> None:
         """Does the submission establish the exercise's goal? (checked after every step)"""
@@ -351,7 +358,8 @@ class Elaborator:
         text = f"goal of {ex.id}: {lhs.text} {op} {rhs.text}"
         task = Task(kind="exercise", span=span, text=text, op=op,
                     justification=Justification("none"), obligation=None,
-                    shown=f"{lhs.shown} {op} {rhs.shown}", context=self.obligation)
+                    shown=f"{lhs.shown} {op} {rhs.shown}", context=self.obligation,
+                    sides=(lhs.text, rhs.text))
         shows = [i for i, t in enumerate(self.tasks) if t.kind == "goal"]
         if not shows:
             task.preset = Verdict(Status.UNKNOWN, "goal",
@@ -375,6 +383,9 @@ class Elaborator:
         self.tasks.append(task)
 
     def declare(self, item: Declaration) -> None:
+        if item.space is not None:
+            self.declare_vector(item)
+            return
         if item.relation is None:
             domain = Domain()
             if item.interval is not None:
@@ -437,6 +448,72 @@ class Elaborator:
             if sym(name) not in self.ctx.lets:  # an exercise's parameter has its value
                 self.add_domain(name, _with_kind(Domain(), item.kind), item.span)
 
+    def declare_vector(self, item: Declaration) -> None:
+        """``w in R^d``, ``x in [0, 1]^d``, ``p_k in (0, 1) for k in 1..K`` (docs/vectors.md):
+        the names and dimensions are declared; what the item says of each coordinate holds
+        for each one (at a concrete dimension) or for all at once (at a symbolic one)."""
+        from checker.vectors import facts
+
+        assert item.space is not None
+        for dim in item.space:
+            for s in sorted(dim.free_symbols, key=lambda x: x.name):
+                if s.name not in self.ctx.domains or not self.ctx.domains[s.name].integer:
+                    self.add_domain(s.name, Domain(lo=Fraction(1) if dim.is_Symbol else
+                                                   Fraction(0), integer=True), item.span)
+        for name in item.names:
+            self.ctx.declared.add(name)
+            self.declared_at.setdefault(name, item.span.line)
+            self.vector_shapes[name] = item.space
+        rows = item.space[0]
+        interval = None
+        if item.interval is not None:
+            left, lo, hi, right = item.interval
+            interval = (left, self.subst(lo.value), self.subst(hi.value), right)
+        relations = []
+        if item.relation is not None:
+            relations = [(self.subst(a.value), op, self.subst(b.value))
+                         for a, op, b in item.relation.relations()]
+        for name in item.names:
+            if item.space[1] != 1:
+                continue
+            if rows.is_Integer:
+                for i in range(1, int(rows) + 1):
+                    coord = f"{name}_{i}"
+                    self.ctx.declared.add(coord)
+                    self.declared_at.setdefault(coord, item.span.line)
+                    if interval is not None:
+                        left, low, high, right = interval
+                        qlo, qhi = _rational(low), _rational(high)
+                        if qlo is not None and qhi is not None:
+                            self.add_domain(coord, _with_kind(
+                                Domain(qlo, qhi, left == "(", right == ")"), item.kind),
+                                item.span)
+                        else:
+                            x = sym(coord)
+                            self.ctx.hypotheses += [
+                                Relation(x, ">" if left == "(" else ">=", low),
+                                Relation(x, "<" if right == ")" else "<=", high)]
+                    elif item.kind is not None:
+                        self.add_domain(coord, _with_kind(Domain(), item.kind), item.span)
+                    for a, op, b in relations:
+                        k = sym(item.index or "k")
+                        rel = Relation(a.xreplace({k: sp.Integer(i)}), op,
+                                       b.xreplace({k: sp.Integer(i)}))
+                        bound = _bound(rel.lhs, rel.op, rel.rhs)
+                        if bound is not None:
+                            self.add_domain(bound[0], bound[1], item.span)
+                        else:
+                            self.ctx.hypotheses.append(rel)
+                continue
+            if item.kind in ("integer", "natural"):
+                self.diag("bad-declaration", item.span,
+                          detail="integer coordinates need a concrete dimension")
+                continue
+            try:
+                self.ctx.hypotheses += facts.for_all(name, rows, item.index, interval, relations)
+            except ValueError as exc:
+                self.diag("bad-declaration", item.span, detail=str(exc))
+
     def add_domain(self, name: str, dom: Domain, span: Span) -> None:
         self.declared_at.setdefault(name, span.line)
         # an opaque P[...] starts from [0, 1]: `given P[A] > 2` is an empty domain, not a licence
@@ -461,7 +538,7 @@ class Elaborator:
                 kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op="=",
                 justification=Justification("none"),
                 obligation=self.obligation(Relation(value, "=", self.ctx.lets[name])),
-                shown=f"{st.name} := {st.expr.shown}"))
+                shown=f"{st.name} := {st.expr.shown}", sides=(st.name, st.expr.text)))
             return
         if st.name in self.ctx.declared:
             self.diag("redefined-name", st.span, name=st.name,
@@ -473,24 +550,24 @@ class Elaborator:
             h for n in sorted(self.let_names(st.expr)) for h in self.ctx.let_conditions.get(n, [])]
         self.ctx.lets[name] = value
         self.ctx.let_shown[st.name] = st.expr.shown
-        self.ctx.let_text[st.name] = st.expr.text
+        self.ctx.let_text[st.name] = _written(st.expr)
         self.tasks.append(Task(
             kind="definition", span=st.span, text=f"{st.name} = {st.expr.text}", op=":=",
             justification=Justification("none"), obligation=None, definedness=defined,
-            shown=f"{st.name} := {st.expr.shown}"))
+            shown=f"{st.name} := {st.expr.shown}", sides=(st.name, st.expr.text)))
 
     def relation_task(self, kind: str, span: Span, lhs: Expr, op: str, rhs: Expr,
                       just: Justification, text: str) -> Task:
         self.warn_undeclared(lhs)
         self.warn_undeclared(rhs)
-        claim = Relation(self.subst(lhs.value), op, self.subst(rhs.value))
+        claim = Relation(*scalar_relation(self.subst(lhs.value), op, self.subst(rhs.value)))
         raw = [substitute(lhs.value, self.ctx.lets), substitute(rhs.value, self.ctx.lets)]
         extra, preset, side = self.cited(just, raw)
         uses = self.let_names(lhs, rhs)
         facts = [i for r in just.refs if r.name in self.ctx.fact_tasks
                  for i in self.ctx.fact_tasks[r.name]]
         ob = self.obligation(claim, extra, uses)
-        shown = f"{lhs.shown} {op} {rhs.shown}"
+        shown = f"{lhs.shown} {op} {rhs.shown}" + self.shapes_shown(lhs, rhs)
         if uses:
             shown += "   where " + ", ".join(
                 f"{n} = {self.ctx.let_shown[n]}" for n in sorted(uses))
@@ -504,7 +581,20 @@ class Elaborator:
                     raw=Relation(raw[0], op, raw[1]),
                     bare=self.obligation(claim, [], uses) if extra else None,
                     cited=list(self.cites),
-                    written=Relation(lhs.value, op, rhs.value))
+                    written=Relation(lhs.value, op, rhs.value), sides=(lhs.text, rhs.text))
+
+    def shapes_shown(self, *exprs: Expr) -> str:
+        """``   with w, delta in R^d``: the shapes of the vectors a line uses (--show-parsed)."""
+        from checker.vectors.ir import describe_shape
+
+        used = {n for e in exprs for n in re.findall(r"[A-Za-z][A-Za-z0-9_]*", e.text)}
+        groups: dict[str, list[str]] = {}
+        for name in sorted(used & set(self.vector_shapes)):
+            shape = describe_shape(self.vector_shapes[name]).split(" in ", 1)[-1]
+            groups.setdefault(shape, []).append(name)
+        if not groups:
+            return ""
+        return "   with " + "; ".join(f"{', '.join(ns)} in {sh}" for sh, ns in groups.items())
 
     def definition_tasks(self, *exprs: Expr) -> list[int]:
         """The tasks of the submission's own ``let`` definitions that the expressions use."""
@@ -515,7 +605,7 @@ class Elaborator:
 
         Counted on the text: SymPy simplifies on construction (exp(-log(u)) is 1/u at once),
         which would hide exactly the leaps the step-size policy is about."""
-        total = _ops(e.text)
+        total = _ops(_written(e))
         for name in self.let_names(e):
             total += _ops(self.ctx.let_text.get(name, ""))
         return total
@@ -637,7 +727,8 @@ class Elaborator:
         task = Task(kind="goal", span=st.span, text=text, op=op,
                     justification=Justification("none"), obligation=None, rests_on=steps,
                     shown=f"{lhs.shown} {op} {rhs.shown}",
-                    definedness=self.conditions([e for e in st.claim.exprs]))
+                    definedness=self.conditions([e for e in st.claim.exprs]),
+                    sides=(st.claim.exprs[0].text, st.claim.exprs[-1].text))
         if len(rels) > 1:
             task.preset = Verdict(Status.UNKNOWN, "goal",
                                   "a show block with a chain proves one relation; write one "
@@ -656,6 +747,12 @@ class Elaborator:
 
 
 _OPERATION = re.compile(r"\*\*|[-+*/^|]|[A-Za-z_][A-Za-z0-9_]*(?=\s*[(\[])")
+
+
+def _written(e: Expr) -> str:
+    """The text whose operations count: LaTeX hides them (2m, \\frac{a}{b}), so for an
+    expression written in LaTeX its reading counts when it shows more."""
+    return e.shown if _ops(e.shown) > _ops(e.text) else e.text
 
 
 def _ops(text: str) -> int:

@@ -197,9 +197,19 @@ def load_exercise(path: Path) -> Exercise:
     if unknown is not None:
         raise fail(*unknown)
     try:
+        from checker.syntax.parse import shapes_of
+        from checker.vectors.build import declared
+
         givens: list[Declaration] = []
-        for g in doc["givens"]:
-            givens += list(parse_assumptions(g))
+        for g in doc["givens"]:  # the vectors they declare are in force below (docs/vectors.md)
+            with declared(shapes_of(givens)):
+                givens += list(parse_assumptions(g))
+        scope = declared(shapes_of(givens))
+        scope.__enter__()
+    except ParseError as exc:
+        d = exc.diagnostics[0]
+        raise fail(f"{d.message} [{d.code}]") from None
+    try:
         definitions = []
         for d in doc.get("definitions", []):
             left, _, right = d.partition("=")
@@ -215,6 +225,8 @@ def load_exercise(path: Path) -> Exercise:
         raise fail(f"{d.message} [{d.code}]") from None
     except (ValueError, KeyError) as exc:
         raise fail(str(exc)) from None
+    finally:
+        scope.__exit__(None, None, None)
     samples = []
     for s in doc.get("sample", []):
         if s.get("expect") not in ("accepted", "rejected"):

@@ -57,7 +57,10 @@ def seeds_for(ex: Exercise) -> list[int | None]:
 
 def check_submission(path: Path, ex: Exercise, seed: int | None, lib: Library | None,
                      budget_s: float) -> FileResult:
+    from checker.check import with_exercise_vectors
+
     proof, diags = parse_file(path)
+    proof, diags = with_exercise_vectors(proof, diags, ex)
     return check_proof(proof, diags, budget_s, lib, ex, seed)
 
 
@@ -150,7 +153,11 @@ def validate(ex: Exercise, lib: Library | None = None, budget_s: float = 2.0,
 def _check_against(ex: Exercise, text: str, name: str, budget_s: float,
                    lib: Library | None) -> FileResult | None:
     """A generated proof text checked against the exercise (None if it does not parse)."""
-    proof, diags = parse_text(text, f"{ex.id}:{name}")
+    from checker.syntax.parse import shapes_of
+    from checker.vectors.build import declared
+
+    with declared(shapes_of(ex.givens)):  # the exercise's vectors (docs/vectors.md)
+        proof, diags = parse_text(text, f"{ex.id}:{name}")
     if any(d.blocking for d in diags):
         return None
     return check_proof(proof, diags, budget_s, lib, ex, None)

@@ -50,14 +50,28 @@ def test_index_is_in_sync() -> None:
     assert render_index(LIB) == (ROOT / "docs" / "theorems.md").read_text()
 
 
+def _shape_only(thm: Theorem, text: str) -> bool:
+    """A declaration of vectors (`u, v in R^d`), or of a dimension they use (`d >= 1
+    integer`): it says what the names are, not a restriction of their values."""
+    spaces = [t for t in thm.texts.get("variables", []) if " in R^" in t]
+    if " in R^" in text:
+        return True
+    name = text.split(">=")[0].strip()
+    return text.replace(" ", "") == f"{name}>=1integer" and any(
+        name in t.split(" in R^", 1)[1] for t in spaces)
+
+
 def _givens(thm: Theorem, keep: bool) -> str:
     lines = []
+    shapes = [v for v in thm.texts.get("variables", []) if _shape_only(thm, v)]
     for v in thm.texts.get("variables", []):
-        lines.append(f"given {v}" if keep else "")
+        lines.append(f"given {v}" if keep or v in shapes else "")
     if keep:
         lines += [f"assume {h}" for h in thm.texts.get("hypotheses", [])]
     else:
-        lines += [f"given {n} real" for n in thm.var_names]
+        vectors = {n.strip() for v in shapes if " in R^" in v
+                   for n in v.split(" in R^")[0].split(",")}
+        lines += [f"given {n} real" for n in thm.var_names if n not in vectors]
     return "\n".join(line for line in lines if line)
 
 
@@ -69,7 +83,7 @@ def _citation(thm: Theorem, keep: bool) -> str:
 def _restricted(thm: Theorem) -> bool:
     """Does the theorem restrict its variables (domains or hypotheses)?"""
     texts = [*thm.texts.get("variables", []), *thm.texts.get("hypotheses", [])]
-    return any(not t.strip().endswith(" real") for t in texts)
+    return any(not t.strip().endswith(" real") and not _shape_only(thm, t) for t in texts)
 
 
 @pytest.mark.parametrize("thm", THEOREMS, ids=lambda t: t.id)

@@ -69,6 +69,9 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
                 + (", ".join(thm.var_names) or "none")
                 + (f" and its objects {', '.join(thm.objects)}" if thm.objects else ""))
     mapping: dict[str, sp.Expr] = dict(args)
+    reason = _vector_arguments(thm, mapping)
+    if reason is not None:
+        return reason
     missing = [n for n in names if n not in mapping]
     if missing:
         found = _match(thm, mapping, targets, known or [])
@@ -119,9 +122,54 @@ def instantiate(thm: Theorem, args: dict[str, sp.Expr], targets: list[sp.Expr],
     return conclusion, hyps
 
 
+def _vector_arguments(thm: Theorem, mapping: dict[str, sp.Expr]) -> str | None:
+    """A vector or matrix argument (``holder_one_inf(u = w)``) brings its dimensions: the
+    theorem's ``d`` becomes the student's. None, or the reason the shapes do not fit."""
+    from checker.vectors.ir import MatVar, VecVar, shape_of
+
+    for node in sorted({n for e in _formulas(thm) for n in e.atoms(VecVar, MatVar)},
+                       key=sp.default_sort_key):
+        name = node.args[0].name
+        if name not in mapping:
+            continue
+        shape = shape_of(mapping[name])
+        dims = (node.args[1], sp.Integer(1)) if isinstance(node, VecVar) else node.args[1:]
+        if not shape or (isinstance(node, VecVar) and shape[1] != 1):
+            return (f"{thm.id}'s {name} is a {'vector' if isinstance(node, VecVar) else 'matrix'}"
+                    f"; give it one, not {mapping[name]}")
+        for mine, theirs in zip(dims, shape, strict=True):
+            if mine.is_Symbol and mine.name not in mapping:
+                mapping[mine.name] = theirs
+    return None
+
+
+def _vectors_put(e: sp.Expr, mapping: dict[str, sp.Expr]) -> sp.Expr:
+    """The theorem's vector and matrix variables replaced by the vector arguments."""
+    from checker.vectors.ir import Coord, MatVar, VecVar, shape_of
+
+    def given(t: sp.Basic) -> bool:
+        return (isinstance(t, (VecVar, MatVar, Coord)) and t.args[0].name in mapping
+                and bool(shape_of(mapping[t.args[0].name])))
+
+    def put(t: sp.Basic) -> sp.Basic:
+        value = mapping[t.args[0].name]
+        if isinstance(t, Coord):
+            if isinstance(value, VecVar):
+                return Coord(value.args[0], t.args[1])
+            return t
+        return value
+
+    return e.replace(given, put)
+
+
 def _substitute(e: sp.Expr, mapping: dict[str, sp.Expr], heads: set[str]) -> sp.Expr:
     """``e`` with the theorem's names replaced: heads of opaque terms renamed, then symbols
     substituted without capture by bound sum variables."""
+    from checker.vectors.ir import has_vectors, shape_of
+
+    if has_vectors(e):
+        e = _vectors_put(e, mapping)
+        mapping = {n: v for n, v in mapping.items() if not shape_of(v)}
     renamed = {n: mapping[n] for n in heads if n in mapping and mapping[n].is_Symbol}
     if renamed and e.atoms(AppliedUndef):
         e = e.replace(lambda t: _is_applied(t) and type(t).__name__ in renamed,

@@ -162,11 +162,16 @@ def _theorem(entry: dict[str, Any], topic: str, name: str, text: str,
                                     detail=f"derived theorem {tid!r} has no proof"))
         return None
     try:
+        from checker.syntax.parse import shapes_of
+        from checker.vectors.build import declared
+
         variables: list[Declaration] = []
-        for v in entry["variables"]:
-            variables += list(parse_assumptions(v))
-        hypotheses = tuple(parse_claim(h) for h in entry.get("hypotheses", ()))
-        conclusion = parse_claim(entry["conclusion"])
+        for v in entry["variables"]:  # vectors declared here are in force below
+            with declared(shapes_of(variables)):
+                variables += list(parse_assumptions(v))
+        with declared(shapes_of(variables)):
+            hypotheses = tuple(parse_claim(h) for h in entry.get("hypotheses", ()))
+            conclusion = parse_claim(entry["conclusion"])
     except ParseError as exc:
         d = exc.diagnostics[0]
         lib.diagnostics.append(make("theorem-file", file=name, line=line,

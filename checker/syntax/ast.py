@@ -102,6 +102,12 @@ class Declaration:
     interval: tuple[str, Expr, Expr, str] | None  # ("(", lo, hi, "]")
     kind: str | None  # "integer", "real", "natural"
     span: Span
+    # vectors and matrices (docs/vectors.md): `w in R^d` has space (d, 1), `W in R^(m x d)`
+    # (m, d); `x in [0, 1]^d` has space (d, 1) and the interval of each coordinate; a family
+    # `p_k in (0, 1) for k in 1..K` has space (K, 1), its index name in `index`, and says of
+    # each member what the item says of `p_k`
+    space: tuple[sp.Expr, sp.Expr] | None = None
+    index: str | None = None
 
 
 @dataclass(frozen=True)

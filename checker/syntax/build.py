@@ -9,6 +9,7 @@ long sums), so hostile input fails fast with a coded diagnostic.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from checker.functions import OPS as EVENT_OPS
 from checker.functions import Event, Phi, PhiInv, Sigmoid
 from checker.obligations import Relation, sym
 from checker.syntax.ast import Condition, Expr, Span
+from checker.vectors import build as vec
+from checker.vectors.ir import MAX_DIM, NotExpandable, shape_of
 
 MAX_DIGITS = 100  # digits in one number literal
 MAX_BITS = 4000  # bits in any number the parser computes (about 1,200 decimal digits)
@@ -68,7 +71,13 @@ def _atomic(shown: str) -> bool:
     head = shown.split("(")[0]
     if shown.endswith(")") and head and head.replace("_", "").isalnum():
         return _closes_at_end(shown, len(head))  # a call: name(...) as a whole
+    if _NORM_SHOWN.fullmatch(shown) or _INNER_SHOWN.fullmatch(shown):
+        return True  # ||x||_1, <u, v>
     return shown.startswith("|") and shown.endswith("|") and shown.count("|") == 2
+
+
+_NORM_SHOWN = re.compile(r"\|\|[^|]*\|\|_(1|2|inf|op|F)")
+_INNER_SHOWN = re.compile(r"<[^<>]*>")
 
 
 def _closes_at_end(text: str, open_at: int) -> bool:
@@ -168,6 +177,16 @@ FUNCTIONS: dict[str, tuple[int, int, FnBuilder]] = {
     "floor": (1, 1, _plain(sp.floor)),
     "ceil": (1, 1, _plain(sp.ceiling)),
     "sum": (4, 4, lambda a: (sp.Integer(0), [])),  # built specially in Builder._call
+    # vectors, matrices and families (docs/vectors.md); built specially in Builder._call
+    "prod": (4, 4, lambda a: (sp.Integer(0), [])),
+    "sign": (1, 1, _plain(sp.sign)),
+    "tr": (1, 1, lambda a: (sp.Integer(0), [])),
+    "det": (1, 1, lambda a: (sp.Integer(0), [])),
+    "inv": (1, 1, lambda a: (sp.Integer(0), [])),
+    "diag": (1, 1, lambda a: (sp.Integer(0), [])),
+    "transpose": (1, 1, lambda a: (sp.Integer(0), [])),
+    "diff": (2, 2, lambda a: (sp.Integer(0), [])),
+    "grad": (2, 2, lambda a: (sp.Integer(0), [])),
 }
 
 ARITY_WORDS = {1: "one argument", 2: "two arguments", 4: "four arguments"}
@@ -224,6 +243,9 @@ class Builder:
     def __init__(self, text: str, line0: int) -> None:
         self.text = text
         self.line0 = line0
+        # expressions written in LaTeX ($...$, .tex files), built by checker/syntax/latex.py
+        # and stood in for by one LATEX token each: by the token's offset in the text
+        self.latex: dict[int, Built] = {}
 
     def place(self, node: Tree[Token] | Token) -> tuple[int, int]:
         if isinstance(node, Token):
@@ -244,6 +266,8 @@ class Builder:
     def expr(self, tree: Tree[Token] | Token) -> Expr:
         b = self.build(tree)
         line, col = self.place(tree)
+        # vector quantities stay whole, even at a concrete dimension: checker.vectors.engine
+        # proves from theorems about them first, then writes them out in coordinates
         return Expr(b.value, self.source(tree), b.shown, b.conditions, Span(line, col))
 
     def build(self, node: Tree[Token] | Token) -> Built:
@@ -253,7 +277,11 @@ class Builder:
         method = getattr(self, f"_{kind}", None)
         if method is None:
             raise AssertionError(f"no builder for {kind}")
-        result: Built = method(node)
+        try:
+            result: Built = method(node)
+        except vec.ShapeError as exc:
+            line, col = self.place(node)
+            raise BuildError(exc.code, line, col, **exc.fields) from exc
         value = result.value
         if value.is_Rational and _bits(value) > MAX_BITS:
             line, col = self.place(node)
@@ -283,7 +311,19 @@ class Builder:
             line, col = self.place(tok)
             raise BuildError("reserved-name", line, col, name=name, why="a function",
                              use=f"used without arguments: write {name}(...)")
+        node_value = vec.variable(name)  # a declared vector, matrix or coordinate
+        if node_value is not None:
+            return Built(node_value, name, ())
         return Built(sym(name), name, ())
+
+    def _latex(self, node: Tree[Token]) -> Built:
+        tok = node.children[0]
+        assert isinstance(tok, Token)
+        built = self.latex.get(tok.start_pos or 0)
+        if built is None:  # the placeholder character typed in by hand
+            line, col = self.place(tok)
+            raise BuildError("unexpected-character", line, col, char=str(tok)[0], hint="")
+        return built
 
     # -- operators
     def _paren(self, node: Tree[Token]) -> Built:
@@ -292,6 +332,10 @@ class Builder:
 
     def _abs_bars(self, node: Tree[Token]) -> Built:
         inner = self.build(node.children[0])
+        if shape_of(inner.value):
+            raise vec.ShapeError("shape-mismatch", what="|...|",
+                                 detail="a vector or matrix; write a norm (||x||_2, ||x||_1, "
+                                 "||x||_inf) or abs(x) for the componentwise absolute value")
         return Built(sp.Abs(inner.value), f"|{inner.shown}|", inner.conditions)
 
     def _neg(self, node: Tree[Token]) -> Built:
@@ -313,6 +357,8 @@ class Builder:
             terms.append(b.value if op == "+" else -b.value)
             shown.append(f"{op} {_paren(b.shown) if op == '-' else b.shown}")
             conds += b.conditions
+        if any(shape_of(t) for t in terms):
+            vec.add(terms, "+" if len(parts) < 3 else str(parts[1]))
         return Built(sp.Add(*terms), " ".join(shown), tuple(conds))
 
     def _product(self, node: Tree[Token]) -> Built:
@@ -326,8 +372,9 @@ class Builder:
             b = self.build(parts[i + 1])
             conds += b.conditions
             if op == "*":
-                value = value * b.value
+                value = vec.multiply(value, b.value)
             else:
+                vec.divide(value, b.value)
                 if b.value.is_zero:
                     line, col = self.place(parts[i])
                     raise BuildError("division-by-zero", line, col)
@@ -341,9 +388,21 @@ class Builder:
     def _power(self, node: Tree[Token]) -> Built:
         base_node, op_tok, exp_node = node.children
         base = self.build(base_node)
+        if (shape_of(base.value) and isinstance(exp_node, Tree) and exp_node.data.endswith("call")
+                and str(exp_node.children[0]) == "T" and isinstance(exp_node.children[1], Tree)
+                and len(exp_node.children[1].children) == 1):
+            # w^T (x + delta): the transpose of w times the bracket
+            arg = self.build(exp_node.children[1].children[0])
+            value = vec.multiply(vec.transpose(base.value), arg.value)
+            return Built(value, f"{_paren(base.shown)}^T ({arg.shown})",
+                         base.conditions + arg.conditions)
         expo = self.build(exp_node)
         line, col = self.place(op_tok)
         b, e = base.value, expo.value
+        matrix_power = vec.power(b, e)
+        if matrix_power is not None:
+            return Built(matrix_power, f"{_paren(base.shown)}^{_paren(expo.shown)}",
+                         base.conditions + self._invertible(matrix_power))
         self._check_power(b, e, line, col, base.shown, expo.shown)
         conds = list(base.conditions) + list(expo.conditions)
         zero = sp.Integer(0)
@@ -422,6 +481,11 @@ class Builder:
         name = str(name_tok)
         line, col = self.place(name_tok)
         arg_nodes = list(args_tree.children) if isinstance(args_tree, Tree) else []
+        if name not in FUNCTIONS and name.endswith("_") and len(arg_nodes) == 1:
+            index = self.build(arg_nodes[0])
+            coord = vec.coordinate(name[:-1], index.value)  # z_(k + 1)
+            if coord is not None:
+                return Built(coord, f"{name}({index.shown})", index.conditions)
         if name not in FUNCTIONS:
             from checker.diagnostics import did_you_mean
 
@@ -437,9 +501,19 @@ class Builder:
             given = len(arg_nodes)
             raise BuildError("wrong-arity", line, col, name=name, expected=expected,
                              given=f"{given} {'was' if given == 1 else 'were'}")
-        if name == "sum":
-            return self._finite_sum(arg_nodes, line, col)
+        if name in ("sum", "prod"):
+            return self._finite_sum(arg_nodes, line, col, name)
+        if name in ("max", "min") and len(arg_nodes) == 4:
+            family = self._family_extreme(name, arg_nodes)
+            if family is not None:
+                return family
         args = [self.build(a) for a in arg_nodes]
+        if name in ("diff", "grad"):
+            return self._derivative(name, args, arg_nodes, line, col)
+        mapped = vec.function(name, [a.value for a in args])
+        if mapped is not None:
+            return Built(mapped, f"{name}({', '.join(a.shown for a in args)})",
+                         tuple(c for a in args for c in a.conditions) + self._invertible(mapped))
         try:
             value, conds = fn([a.value for a in args])
         except OverflowError as exc:
@@ -451,7 +525,8 @@ class Builder:
         shown_name = "log" if name == "ln" else name
         return Built(value, f"{shown_name}({', '.join(a.shown for a in args)})", tuple(all_conds))
 
-    def _finite_sum(self, arg_nodes: list[Tree[Token] | Token], line: int, col: int) -> Built:
+    def _finite_sum(self, arg_nodes: list[Tree[Token] | Token], line: int, col: int,
+                    word: str = "sum") -> Built:
         var_node = arg_nodes[0]
         if not (isinstance(var_node, Tree) and var_node.data.endswith("name")):
             raise BuildError("bad-sum", line, col, got=self.source(var_node))
@@ -467,7 +542,16 @@ class Builder:
                                  args=f"{k_name}, {lo.shown}, {hi.shown}, ...",
                                  detail=f"{count} terms; sums are limited to {MAX_SUM_TERMS}")
         k = sym(k_name)
-        value = sp.Sum(body.value, (k, lo.value, hi.value))
+        if shape_of(body.value) or shape_of(lo.value) or shape_of(hi.value):
+            raise vec.ShapeError("shape-mismatch", what=f"{word}(k, a, b, ...)",
+                                 detail="a bound or a body that is a vector or matrix; sum "
+                                 "numbers, e.g. sum(k, 1, d, x_k)")
+        if lo.value.is_Number and hi.value.is_Number and vec.uses_index(body.value, k):
+            count = int(sp.floor(hi.value)) - int(sp.ceiling(lo.value)) + 1
+            if count > MAX_DIM:
+                raise BuildError("dimension-too-large", line, col, dim=str(count),
+                                 limit=MAX_DIM)
+        value = (sp.Sum if word == "sum" else sp.Product)(body.value, (k, lo.value, hi.value))
         conds = list(lo.conditions) + list(hi.conditions)
         for c in body.conditions:
             names = set(c.relation.free_names)
@@ -481,5 +565,94 @@ class Builder:
                                        ((k_name, lo.value, hi.value), *c.bound), c.exponent))
             else:
                 conds.append(c)
-        shown = f"sum({k_name}, {lo.shown}, {hi.shown}, {body.shown})"
+        shown = f"{word}({k_name}, {lo.shown}, {hi.shown}, {body.shown})"
         return Built(value, shown, tuple(conds))
+
+    # -- vectors, matrices and families (docs/vectors.md)
+    def _inner(self, node: Tree[Token]) -> Built:
+        close = node.children[3]
+        if str(close) != ">":
+            line, col = self.place(close)
+            raise BuildError("syntax", line, col,
+                             detail="an inner product <u, v> closes with '>'")
+        a, b = (self.build(c) for c in node.children[1:3])
+        return Built(vec.inner(a.value, b.value), f"<{a.shown}, {b.shown}>",
+                     a.conditions + b.conditions)
+
+    def _norm(self, node: Tree[Token]) -> Built:
+        inner = self.build(node.children[1])
+        sub = str(node.children[2])[2:]
+        return Built(vec.norm(inner.value, sub), f"||{inner.shown}||{sub}", inner.conditions)
+
+    def _transpose_times(self, node: Tree[Token]) -> Built:
+        base_node, _, t_tok, *names = node.children
+        if str(t_tok) != "T":
+            line, col = self.place(names[0])
+            raise BuildError("missing-operator", line, col, left=str(t_tok), right=str(names[0]))
+        base = self.build(base_node)
+        value = vec.power(base.value, sp.Symbol("T"))
+        if value is None:
+            line, col = self.place(t_tok)
+            raise BuildError("shape-mismatch", line, col, what="^T",
+                             detail=f"{base.shown} is a number; ^T transposes a vector or a "
+                             "matrix")
+        shown = f"{_paren(base.shown)}^T"
+        for tok in names:
+            b = self._name(Tree("name", [tok]))
+            try:
+                value = vec.multiply(value, b.value)
+            except vec.ShapeError as exc:
+                line, col = self.place(tok)
+                raise BuildError(exc.code, line, col, **exc.fields) from exc
+            shown = f"{shown} {b.shown}"
+        return Built(value, shown, base.conditions)
+
+    def _family_extreme(self, word: str, arg_nodes: list[Tree[Token] | Token]) -> Built | None:
+        """``max(k, 1, K, z_k)``: over a family when the body uses a coordinate by k."""
+        var_node = arg_nodes[0]
+        if not (isinstance(var_node, Tree) and var_node.data.endswith("name")):
+            return None
+        k_name = str(var_node.children[0])
+        if k_name in CONSTANTS or k_name in vec.current():
+            return None
+        lo, hi, body = (self.build(a) for a in arg_nodes[1:])
+        k = sym(k_name)
+        if not vec.uses_index(body.value, k):
+            return None
+        value = vec.family_extreme(word, k, lo.value, hi.value, body.value)
+        conds = list(lo.conditions) + list(hi.conditions) + [
+            Condition(c.relation, c.why, c.kind, ((k_name, lo.value, hi.value), *c.bound),
+                      c.exponent) for c in body.conditions]
+        return Built(value, f"{word}({k_name}, {lo.shown}, {hi.shown}, {body.shown})",
+                     tuple(conds))
+
+    def _derivative(self, name: str, args: list[Built], nodes: list[Tree[Token] | Token],
+                    line: int, col: int) -> Built:
+        f, x = args
+        shown = f"{name}({f.shown}, {x.shown})"
+        if name == "grad":
+            return Built(vec.gradient(f.value, x.value), shown, f.conditions)
+        if not isinstance(x.value, sp.Symbol):
+            raise BuildError("syntax", line, col,
+                             detail="diff(f, x) takes a variable name as its second argument")
+        if shape_of(f.value):
+            raise vec.ShapeError("shape-mismatch", what="diff(f, x)",
+                                 detail="f is a vector or matrix; differentiate a number")
+        try:
+            from checker.vectors.ir import expand
+
+            fx = expand(f.value)
+        except NotExpandable as exc:
+            raise vec.ShapeError("symbolic-dimension", what="diff(f, x)",
+                                 detail=str(exc)) from exc
+        value = sp.diff(fx, x.value)
+        if value.has(sp.Derivative, sp.Subs):
+            raise BuildError("syntax", line, col,
+                             detail=f"{name}: this derivative has no closed form here")
+        return Built(value, shown, f.conditions)
+
+    def _invertible(self, value: sp.Expr) -> tuple[Condition, ...]:
+        from checker.vectors.ir import Det, MatInv
+
+        return tuple(_cond(Det(m.args[0]), "!=", sp.Integer(0), "the matrix is invertible")
+                     for m in value.atoms(MatInv))

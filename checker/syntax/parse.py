@@ -7,14 +7,17 @@ open. Only this module sees Lark trees.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 from typing import Any
 
+import sympy as sp
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 from checker.diagnostics import Diagnostic, ParseError, make
+from checker.obligations import sym
 from checker.syntax.ast import (
     NO_JUSTIFICATION,
     Chain,
@@ -40,8 +43,11 @@ from checker.syntax.build import (
     MAX_TREE_DEPTH,
     Builder,
     BuildError,
+    read_number,
     tree_size,
 )
+from checker.vectors import build as vec
+from checker.vectors.ir import Coord
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_LINE_CHARS = 1000
@@ -144,13 +150,13 @@ def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
         hints = {
             "{": ": use ( ) for grouping",
             "}": ": use ( ) for grouping",
-            "\\": ": LaTeX commands are not read yet; write sqrt(x), exp(x), ...",
+            "\\": ": put LaTeX between $...$ (docs/latex.md), or write sqrt(x), exp(x), ...",
             "'": ": derivatives are written out by hand",
             ";": ": put one statement per line",
             "!": ": write factorial(n)",
             "&": "",
             "@": "",
-            "$": ": write plain ASCII math without $",
+            "$": ": $...$ holds LaTeX math (docs/latex.md)",
         }
         hint = hints.get(char, "")
         if not hint and "\u0370" <= char <= "\u03ff":
@@ -158,6 +164,9 @@ def _translate(exc: LarkError, text: str, line0: int) -> _LineError:
         return _LineError("unexpected-character", line, col, char=char, hint=hint)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
+        if tok.type.endswith("LATEX") and tok.start_pos is not None:  # $...$: as written
+            written = " ".join(text[tok.start_pos : tok.end_pos].split())
+            tok = Token.new_borrow_pos("NAME", written, tok)
         line = line0 + (tok.line or 1) - 1 if tok.type != "$END" else line0 + text.count("\n")
         col = tok.column if tok.type != "$END" else len(text.split("\n")[-1].rstrip()) + 1
         offset = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(text)
@@ -218,6 +227,12 @@ class _Lines:
                 ops.append(RELOPS.get(str(child), str(child)))
             else:
                 exprs.append(self.expr(child))
+        for i, op in enumerate(ops):
+            try:
+                vec.check_relation(exprs[i].value, op, exprs[i + 1].value)
+            except vec.ShapeError as exc:
+                raise _LineError(exc.code, exprs[i].span.line, exprs[i].span.col,
+                                 **exc.fields) from exc
         return RelChain(tuple(exprs), tuple(ops), self.span(node))
 
     def justification(self, node: Any) -> Justification:
@@ -242,6 +257,10 @@ class _Lines:
         for item in items.children:
             assert isinstance(item, Tree)
             sp_ = self.span(item)
+            if item.data in ("item_space", "item_box", "item_family"):
+                out.append(self.vector_item(item, pending))
+                pending = []
+                continue
             kind_tok = next((c for c in item.children if isinstance(c, Token) and
                              c.type == "KIND"), None)
             kind = str(kind_tok) if kind_tok is not None else None
@@ -271,6 +290,86 @@ class _Lines:
                              f"`{pending[-1]} > 0`, `{pending[-1]} in (0, 1)`, ...")
         return tuple(out)
 
+    def space(self, node: Tree[Token]) -> tuple[sp.Expr, sp.Expr]:
+        """(rows, columns) of ``R^d``, ``R^(m x d)``, or the ``^d`` of ``[0, 1]^d``."""
+        if node.data == "space_mat":
+            tok = node.children[2]
+            assert isinstance(tok, Token)
+            rows, _, cols = str(tok).strip("()").split()
+            line, col = self.b.place(tok)
+            return self.dim_word(rows, line, col), self.dim_word(cols, line, col)
+        name_tok = node.children[0]
+        if str(name_tok) != "R":
+            line, col = self.b.place(name_tok)
+            raise _LineError("bad-declaration", line, col,
+                             detail=f"unknown space {str(name_tok)!r}^...: write R^d, R^3 or "
+                             "R^(m x d)")
+        return self.dim(node.children[2]), sp.Integer(1)
+
+    def dim_word(self, word: str, line: int, col: int) -> sp.Expr:
+        """One side of ``m x d``: a number or a name (read without evaluating anything)."""
+        if word.isdigit():
+            value: sp.Expr = read_number(word, line, col) if len(word) <= 6 else sp.Integer(10**6)
+        elif word[0].isalpha() and word.replace("_", "").isalnum():
+            if word in CONSTANTS or word in FUNCTIONS:
+                raise _LineError("reserved-name", line, col, name=word, why="a function or "
+                                 "constant", use="a dimension")
+            value = sym(word)
+        else:
+            raise _LineError("bad-dimension", line, col, dim=word,
+                             detail="a dimension is a whole number >= 1 or a variable")
+        try:
+            return vec.check_dim(value, word)
+        except vec.ShapeError as exc:
+            raise _LineError(exc.code, line, col, **exc.fields) from exc
+
+    def dim(self, node: Any) -> sp.Expr:
+        e = self.expr(node)
+        try:
+            return vec.check_dim(e.value, e.text)
+        except vec.ShapeError as exc:
+            raise _LineError(exc.code, e.span.line, e.span.col, **exc.fields) from exc
+
+    def vector_item(self, item: Tree[Token], pending: list[str]) -> Declaration:
+        """``w, x in R^d``, ``x in [0, 1]^d``, ``p_k in (0, 1) for k in 1..K``."""
+        sp_ = self.span(item)
+        if item.data == "item_space":
+            subject = self._bare_name(item.children[0])
+            space = self.space(item.children[1])  # type: ignore[arg-type]
+            return Declaration((*pending, subject), None, None, None, sp_, space=space)
+        if item.data == "item_box":
+            subject = self._bare_name(item.children[0])
+            iv = item.children[1]
+            assert isinstance(iv, Tree)
+            left, lo_end, _, hi_end, right = iv.children
+            interval = (str(left), self.expr(lo_end), self.expr(hi_end), str(right))
+            return Declaration((*pending, subject), None, interval, None, sp_,
+                               space=(self.dim(item.children[3]), sp.Integer(1)))
+        inner, k_tok, lo_node, hi_node = item.children
+        k = str(k_tok)
+        lo, hi = self.expr(lo_node), self.expr(hi_node)
+        if pending:
+            line, col = self.b.place(item)
+            raise _LineError("bad-declaration", line, col,
+                             detail="declare one family per item: `p_k in (0, 1) for k in 1..K`")
+        if lo.value != 1:
+            raise _LineError("bad-declaration", lo.span.line, lo.span.col,
+                             detail=f"families are indexed from 1: write `for {k} in 1..n`")
+        try:
+            size = vec.check_dim(hi.value, hi.text)
+        except vec.ShapeError as exc:
+            raise _LineError(exc.code, hi.span.line, hi.span.col, **exc.fields) from exc
+        decls = self.declarations(Tree("items", [inner]))
+        d = decls[0]
+        name = _family_name(d, k)
+        if name is None:
+            line, col = self.b.place(inner)
+            raise _LineError("bad-declaration", line, col,
+                             detail=f"say what each member is, by its index {k!r}: "
+                             f"`p_{k} in (0, 1) for {k} in 1..n`, `z_{k} real for ...`")
+        return Declaration((name,), d.relation, d.interval, d.kind, sp_,
+                           space=(size, sp.Integer(1)), index=k)
+
     def _bare_name(self, node: Any) -> str:
         if isinstance(node, Tree) and node.data.endswith("name"):
             name = str(node.children[0])
@@ -280,6 +379,10 @@ class _Lines:
                 raise _LineError("reserved-name", line, col, name=name, why=why,
                                  use="declared as a variable")
             return name
+        if isinstance(node, Tree) and node.data.endswith("latex"):  # $x$ (docs/latex.md)
+            value = self.expr(node).value
+            if isinstance(value, sp.Symbol):
+                return str(value.name)
         line, col = self.b.place(node)
         raise _LineError("bad-declaration", line, col,
                          detail="expected a variable name to declare, e.g. `given x real`")
@@ -295,7 +398,9 @@ class _Lines:
         if kind == "let":
             name = str(c[0])
             self._check_new_name(name, c[0])  # type: ignore[arg-type]
-            return Let(name, self.expr(c[-1]), sp_)
+            let = Let(name, self.expr(c[-1]), sp_)
+            vec.define(name, let.expr.value)  # a vector-valued `let` is a vector below
+            return let
         if kind == "have":
             name = str(c[0])
             self._check_new_name(name, c[0])  # type: ignore[arg-type]
@@ -340,6 +445,81 @@ class _Lines:
                              detail="a justification needs a relation before it "
                              "(e.g. `= expr by algebra`)")
         return start, steps
+
+
+def _family_name(d: Declaration, k: str) -> str | None:
+    """The family a declaration's item is about: ``p`` for ``p_k in (0, 1)``."""
+    if d.relation is None:
+        subject = d.names[-1] if d.names else ""
+        head, _, index = subject.rpartition("_")
+        return head if head and index == k else None
+    for e in d.relation.exprs:
+        for c in e.value.atoms(Coord):
+            if c.args[1] == sp.Symbol(k, real=True):
+                return str(c.args[0].name)
+    return None
+
+
+def _shapes_of(items: Any, line0: int, text: str,
+               shapes: dict[str, tuple[sp.Expr, sp.Expr]]) -> None:
+    """Add the vectors, matrices and families an ``items`` tree declares to ``shapes``."""
+    lines = _Lines(text, line0)
+    pending: list[str] = []
+    for item in items.children:
+        if not isinstance(item, Tree):
+            continue
+        if item.data == "item_bare":
+            node = item.children[0]
+            if isinstance(node, Tree) and node.data.endswith("name"):
+                pending.append(str(node.children[0]))
+            continue
+        if item.data in ("item_space", "item_box"):
+            node = item.children[0]
+            if not (isinstance(node, Tree) and node.data.endswith("name")):
+                pending = []
+                continue
+            names = [*pending, str(node.children[0])]
+            try:
+                if item.data == "item_space":
+                    space = lines.space(item.children[1])
+                else:
+                    space = (lines.dim(item.children[3]), sp.Integer(1))
+            except _LineError:
+                pending = []
+                continue
+            for n in names:
+                shapes[n] = space
+        elif item.data == "item_family":
+            inner, k_tok, _, hi_node = item.children
+            node = inner.children[0] if isinstance(inner, Tree) else None
+            if isinstance(node, Tree) and node.data == "relation":
+                node = node.children[0]
+            if isinstance(node, Tree) and node.data.endswith("name"):
+                head, _, index = str(node.children[0]).rpartition("_")
+                if head and index == str(k_tok):
+                    with contextlib.suppress(_LineError):
+                        shapes[head] = (lines.dim(hi_node), sp.Integer(1))
+        pending = []
+
+
+def declared_shapes(chunks: list[tuple[int, str]]) -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """Every vector, matrix and family that the ``given``/``assume`` lines among ``chunks``
+    declare, read before the file's expressions are built (so that ``w^T x`` on any line,
+    the given lines included, knows that w and x are vectors)."""
+    shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}
+    for line0, chunk in chunks:
+        code = chunk.split("#", 1)[0].strip()
+        if not code.startswith(("given", "assume")) or " in " not in code:
+            continue
+        if len(chunk) > MAX_LINE_CHARS * 4:
+            continue
+        try:
+            tree = _parser().parse(chunk, start="line")
+        except LarkError:
+            continue
+        if isinstance(tree, Tree) and tree.data in ("given", "assume"):
+            _shapes_of(tree.children[0], line0, chunk, shapes)
+    return shapes
 
 
 # ------------------------------------------------------------------------------ files
@@ -401,8 +581,40 @@ def _bracket_depth(text: str, depth: int = 0) -> tuple[int, int]:
     return depth, 0
 
 
-def parse_line(text: str, line0: int = 1, start: str = "line") -> Any:
-    """Parse one logical line into a statement (or ``start``'s result); raises _LineError."""
+def _latex_let_name(text: str, table: dict[int, Any]) -> str:
+    """``let $\\varepsilon$ = ...``: the defined name written in LaTeX, spelled in ASCII in
+    its own place (never longer: ``\\varepsilon`` is ``eps``)."""
+    import re
+
+    m = re.match(r"\s*let\s+(\ue000+)\s*:?=", text)
+    if m is None or m.start(1) not in table:
+        return text
+    value = table[m.start(1)].value
+    width = m.end(1) - m.start(1)
+    if not isinstance(value, sp.Symbol) or len(value.name) > width:
+        return text
+    return text[: m.start(1)] + str(value.name).ljust(width) + text[m.end(1):]
+
+
+def parse_line(text: str, line0: int = 1, start: str = "line",
+               declared: frozenset[str] = frozenset(), latex: Any = None) -> Any:
+    """Parse one logical line into a statement (or ``start``'s result); raises _LineError.
+
+    LaTeX math in the line (``$...$``; or, from a ``.tex`` file, ``latex``: the line already
+    rewritten by checker/syntax/latex.py) is read first; ``declared`` are the variables
+    declared so far (LaTeX reads ``x(y + 1)`` as a product only for a declared x)."""
+    source = text
+    table: dict[int, Any] = {}
+    if latex is None and "$" in text and len(text) <= 4 * MAX_LINE_CHARS:
+        from checker.syntax.latex import rewrite_dollars
+
+        try:
+            latex = rewrite_dollars(text, line0, declared)
+        except BuildError as exc:
+            raise _LineError(exc.code, exc.line, exc.col, **exc.fields) from exc
+    if latex is not None:
+        text, table = latex.text, latex.table
+        text = _latex_let_name(text, table)
     depth = 0
     for offset, physical in enumerate(text.split("\n")):
         if len(physical) > MAX_LINE_CHARS:
@@ -415,13 +627,14 @@ def parse_line(text: str, line0: int = 1, start: str = "line") -> Any:
     try:
         tree = _parser().parse(text, start=start)
     except LarkError as exc:
-        raise _translate(exc, text, line0) from None
+        raise _translate(exc, source, line0) from None
     nodes, depth = tree_size(tree)
     if nodes > MAX_NODES:
         raise _LineError("expression-too-large", line0, 1, nodes=nodes, limit=MAX_NODES)
     if depth > MAX_TREE_DEPTH:
         raise _LineError("nesting-too-deep", line0, 1, depth=depth, limit=MAX_TREE_DEPTH)
-    lines = _Lines(text, line0)
+    lines = _Lines(source, line0)
+    lines.b.latex = table
     if start == "line":
         return lines.statement(tree)
     if start == "claim_text":
@@ -476,7 +689,19 @@ def parse_text(text: str, path: str = "<input>") -> tuple[ProofFile, list[Diagno
         diags.append(make(exc.code, file=path, line=exc.line, col=exc.col, source=src[:200],
                           **exc.fields))
 
-    for line0, chunk in _logical_lines(text):
+    chunks = _logical_lines(text)
+    # the file's own declarations, over those in force around it (an exercise's givens)
+    with vec.declared({**vec.current(), **declared_shapes(chunks)}):
+        _parse_chunks(chunks, diags, pieces, error, path)
+    proof = _assemble(pieces, path, physical, diags)
+    diags.sort(key=lambda d: (d.line, d.col))
+    return proof, diags
+
+
+def _parse_chunks(chunks: list[tuple[int, str]], diags: list[Diagnostic],
+                  pieces: list[tuple[int, Any]], error: Any, path: str) -> None:
+    declared: set[str] = set()  # for LaTeX's x(y + 1): a product only for a declared x
+    for line0, chunk in chunks:
         if not chunk.split("#", 1)[0].strip():
             continue
         if sum(d.severity == "error" for d in diags) >= MAX_ERRORS:
@@ -484,15 +709,29 @@ def parse_text(text: str, path: str = "<input>") -> tuple[ProofFile, list[Diagno
                               limit=MAX_ERRORS))
             break
         try:
-            pieces.append((line0, parse_line(chunk, line0)))
+            piece = parse_line(chunk, line0, declared=frozenset(declared))
+            declared |= declared_names(piece)
+            pieces.append((line0, piece))
         except _LineError as exc:
             error(exc)
         except RecursionError:
             error(_LineError("nesting-too-deep", line0, 1, depth="too many",
                              limit=MAX_TREE_DEPTH))
-    proof = _assemble(pieces, path, physical, diags)
-    diags.sort(key=lambda d: (d.line, d.col))
-    return proof, diags
+
+
+def declared_names(piece: Any) -> set[str]:
+    """The variables a parsed line declares: a ``let``'s name, a ``given``'s variables."""
+    if isinstance(piece, Let):
+        return {piece.name}
+    names: set[str] = set()
+    if isinstance(piece, Given):
+        for d in piece.items:
+            names |= set(d.names)
+            if d.relation is not None:
+                for e in d.relation.exprs:
+                    names |= {str(s.name) for s in e.value.free_symbols
+                              if isinstance(s, sp.Symbol)}
+    return names
 
 
 def _assemble(pieces: list[tuple[int, Any]], path: str, physical: list[str],
@@ -577,8 +816,13 @@ def _assemble(pieces: list[tuple[int, Any]], path: str, physical: list[str],
 
 
 def parse_file(path: str | Path) -> tuple[ProofFile, list[Diagnostic]]:
-    """Read and parse a proof file (limits checked before reading it whole)."""
+    """Read and parse a proof file (limits checked before reading it whole); a ``.tex`` file
+    is a LaTeX homework (checker/syntax/texfile.py, docs/latex.md)."""
     text = read_source(path)
+    if str(path).lower().endswith(".tex"):
+        from checker.syntax.texfile import parse_tex
+
+        return parse_tex(text, str(path))
     return parse_text(text, str(path))
 
 
@@ -588,8 +832,25 @@ def parse_claim(text: str) -> RelChain:
 
 
 def parse_assumptions(text: str) -> tuple[Declaration, ...]:
-    """Assumptions such as ``x in [-5, 5]`` or ``m >= 1 integer``; raises ParseError."""
-    return _parse_single(text, "assumption_text")  # type: ignore[no-any-return]
+    """Assumptions such as ``x in [-5, 5]`` or ``m >= 1 integer``; raises ParseError.
+    Vectors it declares (``w, x in R^d``) are in force in its own expressions."""
+    shapes = dict(vec.current())
+    with contextlib.suppress(LarkError, RecursionError):
+        if len(text) <= MAX_LINE_CHARS:
+            tree = _parser().parse(text.strip(), start="assumption_text")
+            _shapes_of(tree.children[0], 1, text.strip(), shapes)
+    with vec.declared(shapes):
+        return _parse_single(text, "assumption_text")  # type: ignore[no-any-return]
+
+
+def shapes_of(decls: Any) -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """The vectors, matrices and families that parsed declarations declare."""
+    out: dict[str, tuple[sp.Expr, sp.Expr]] = {}
+    for d in decls:
+        if d.space is not None:
+            for n in d.names:
+                out[n] = d.space
+    return out
 
 
 def parse_expression(text: str) -> Expr:
