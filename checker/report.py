@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker.check import ClaimResult, FileResult, StepResult
+from checker.diagnostics import Diagnostic
 from checker.obligations import Counterexample, Status, Verdict
+from checker.results import SCHEMA_VERSION
 
 KIND_WORDS = {"definition": "let", "fact": "have", "goal": "show", "step": ""}
 
@@ -32,6 +34,8 @@ def _verdict_lines(v: Verdict, indent: str = "    ",
             out.append(f"{indent}  (terms like P[...] are unknowns the checker knows only through "
                        "cited theorems: these values fit everything cited, so the step does not "
                        "follow from it)")
+    # what to do with a plausible or unknown step (checker.feedback.next_steps)
+    out += [f"{indent}{note}" for note in v.notes if note.startswith("next: ")]
     return out
 
 
@@ -82,6 +86,7 @@ def summary_line(result: FileResult) -> str:
 
 def files_json(results: Sequence[FileResult]) -> str:
     doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "files": [r.to_json() for r in results],
         "exit_code": max((r.exit_code for r in results), default=0),
     }
@@ -98,4 +103,11 @@ def claim_text(result: ClaimResult) -> str:
 
 
 def claim_json(result: ClaimResult) -> str:
-    return json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    return json.dumps({"schema_version": SCHEMA_VERSION, **result.to_json()}, indent=2,
+                      ensure_ascii=False)
+
+
+def claim_errors_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """``proofcheck claim --format json`` when the claim cannot be read."""
+    return json.dumps({"schema_version": SCHEMA_VERSION, "verdict": None,
+                       "errors": [d.to_json() for d in diagnostics]}, ensure_ascii=False)

@@ -13,6 +13,9 @@ from checker.printing import decimal
 from checker.proofgraph import ProofGraph
 
 ORDER = {Status.PROVED: 0, Status.PLAUSIBLE: 1, Status.UNKNOWN: 2, Status.REFUTED: 3}
+# the version of every JSON output's shape (docs/schema/result.schema.json, docs/reports.md):
+# raised when a field changes meaning or goes away; new fields may come within a version
+SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -31,13 +34,24 @@ class StepResult:
     claim: Relation | None = None
     side: tuple[tuple[str, Verdict], ...] = ()
     rests_on: tuple[int, ...] = ()  # the lines this item directly rests on
+    sides: tuple[str, str] | None = None  # the left and right sides as written
+
+    @property
+    def whole_text(self) -> str:
+        """The whole step: a chain step's ``text`` is only what follows its left side
+        (``= b``); this puts the left side back (``a = b``)."""
+        if self.kind == "step" and self.sides is not None:
+            return f"{self.sides[0]} {self.op} {self.sides[1]}"
+        return self.text
 
     def to_json(self) -> dict[str, Any]:
         return {
             "line": self.line,
             "col": self.col,
             "kind": self.kind,
-            "text": self.text,
+            "text": self.whole_text,
+            "lhs": None if self.sides is None else self.sides[0],
+            "rhs": None if self.sides is None else self.sides[1],
             "relation": self.op,
             "justification": self.justification,
             **_verdict_json(self.verdict),
@@ -61,8 +75,8 @@ def _verdict_json(v: Verdict, decimals: bool = False) -> dict[str, Any]:
         out["counterexample_decimal"] = None if cx is None else {
             n: decimal(q) for n, q in cx.values}
     out |= {
-        "lhs": None if cx is None else cx.lhs,
-        "rhs": None if cx is None else cx.rhs,
+        # both sides evaluated at the counterexample (a step's own "lhs"/"rhs" are its sides)
+        "counterexample_sides": None if cx is None else {"lhs": cx.lhs, "rhs": cx.rhs},
         "samples": v.samples,
         "time_s": v.time_s,
         "notes": list(v.notes),

@@ -65,7 +65,7 @@ def test_verdicts_carry_what_the_issue_asks() -> None:
     assert doc["verdict"] == "refuted"
     assert doc["counterexample"] == {"x": "1/2"}
     assert doc["counterexample_decimal"] == {"x": "0.5"}
-    assert doc["lhs"] == "0.25" and doc["rhs"] == "0.5"
+    assert doc["counterexample_sides"] == {"lhs": "0.25", "rhs": "0.5"}
     assert doc["engine"] and doc["time_s"] >= 0
     out, _ = run(["claim", "exp(x) >= 1 + x", "--assume", "x in [-5, 5]"])
     assert out.startswith("proved")

@@ -501,3 +501,28 @@ def test_dask_cluster_grades_like_local_workers(tmp_path: Path, exercises: Path)
     assert summary.graded == 4
     assert _outputs(local) == _outputs(remote)
     assert VerdictStore(remote / "cache.sqlite").count() > 0
+
+
+def test_a_latex_homework_is_graded_like_its_proof(tmp_path: Path, exercises: Path) -> None:
+    """A student may hand in the LaTeX of their homework (docs/latex.md): `.tex` files are
+    submissions too, and the same mathematics gets the same score as the `.proof` form."""
+    tex = "\n".join([
+        r"\documentclass{article}",
+        r"\begin{document}",
+        r"% proofcheck: exercise demo",
+        r"% proofcheck: given x > 0",
+        r"\goal{x + \frac{1}{x} \ge 2}",
+        r"\begin{align*}",
+        r"  x + \frac{1}{x} &= 2 + \frac{(x - 1)^2}{x} && \text{by algebra} \\",
+        r"  &\ge 2",
+        r"\end{align*}",
+        r"\end{document}",
+        ""])
+    texts = _texts(exercises)
+    sub = _write(tmp_path / "sub", {"ada/p1.tex": tex, "bob/p1.proof": texts["solution"]})
+    _grade(sub, tmp_path / "out", exercises, limits=Limits(timeout_s=60, memory_mb=1536))
+    ada = _record(tmp_path / "out", "ada", "p1.tex")
+    bob = _record(tmp_path / "out", "bob")
+    assert ada["exercise"] == bob["exercise"] == "demo"
+    ada_score, bob_score = ada["assessment"]["score"], bob["assessment"]["score"]
+    assert ada_score == bob_score == bob["assessment"]["max_score"], (ada_score, bob_score)

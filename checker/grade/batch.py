@@ -40,7 +40,8 @@ from checker.grade.workers import Executor, LocalExecutor
 LOCK_FILE = ".proofcheck.lock"
 CLASS_FILE = ".proofcheck-class.json"
 # what the grader writes in students/<name>/: only these are removed with a stale student
-STUDENT_FILES = ("feedback.txt", "feedback.json", "gradescope.json", "prairielearn.json")
+STUDENT_FILES = ("feedback.txt", "feedback.json", "feedback.html", "gradescope.json",
+                 "prairielearn.json")
 
 
 class GradeError(Exception):
@@ -109,8 +110,9 @@ class Summary:
         if self.not_graded:
             lines.append(f"{self.not_graded} submission(s) could not be graded (0 points, "
                          "reason in their feedback)")
-        lines.append(f"results in {visible(str(out))}: gradebook.csv, summary.md, grades.json, "
-                     "students/<id>/feedback.txt" + (", results.json"
+        lines.append(f"results in {visible(str(out))}: gradebook.csv, summary.md, summary.html, "
+                     "grades.json, students/<id>/feedback.txt, feedback.html"
+                     + (", results.json"
                                                       if (out / "results.json").exists() else ""))
         return "\n".join(lines)
 
@@ -160,7 +162,9 @@ def warm(exercises: Path) -> None:
     from checker.engines import intervals, search, sympy_engine, z3_engine  # noqa: F401
     from checker.exercises import load_catalog_cached
     from checker.library.theorems import default_library
+    from checker.syntax import latex
 
+    latex.warm()  # LaTeX homework (.tex) and $...$ in proofs: build the grammar once
     default_library()
     load_catalog_cached(exercises)
 
@@ -401,7 +405,7 @@ def _outcome(record: dict[str, Any]) -> str:
 def remove_stale(out: Path, batch: Batch) -> None:
     """Records of files no longer in the submissions, and the feedback folders of students
     no longer in them, would be counted or read: remove them. Only what the grader writes
-    is removed (records, its four feedback files, temporary files), nothing else."""
+    is removed (records, its five feedback files, temporary files), nothing else."""
     records = out / "records"
     keep = {record_path(out, j) for j in batch.jobs}
     if records.is_dir():
@@ -433,7 +437,11 @@ def cmd_grade(args: Any) -> tuple[str, int]:
 
     if args.jobs is not None and args.jobs < 1:
         return "proofcheck: error: --jobs must be at least 1", 2
-    timeout = args.timeout if args.timeout is not None else max(10.0, 5 * args.budget)
+    from checker.timelimit import hard_seconds
+
+    # above the portfolio's own wall-clock safety cap, so that a check that reaches it ends
+    # with the portfolio's "time limit" verdict, not the worker being stopped
+    timeout = args.timeout if args.timeout is not None else max(10.0, hard_seconds(args.budget) + 5)
     opts = Options(
         submissions=args.submissions, out=args.out, jobs=args.jobs,
         exercises=_roots(args.exercises),

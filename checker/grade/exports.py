@@ -342,15 +342,21 @@ def _example(step: dict[str, Any]) -> str:
     if cx is not None:
         point = ", ".join(f"{k} = {v}" for k, v in cx.items())
         where = f"counterexample {point}" if point else "false as stated"
-        return f"{where}: left {step.get('lhs')}, right {step.get('rhs')}"
+        sides = step.get("counterexample_sides") or {}
+        return f"{where}: left {sides.get('lhs')}, right {sides.get('rhs')}"
     return str(step.get("label") or step.get("verdict"))
 
 
 MAX_LISTED = 30  # students named per common failing step in summary.md (it is for staff)
 
 
-def failing_steps(reports: Sequence[Report], ex: Exercise, top: int = 5) -> list[str]:
-    """The steps most students got wrong on ``ex``: a Markdown table."""
+Failing = list[tuple[tuple[str, str], set[str], dict[str, Any]]]  # (claim, verdict), who, a step
+
+
+def failing(reports: Sequence[Report], ex: Exercise,
+            top: int = 5) -> tuple[Failing, list[tuple[str, set[str]]]]:
+    """The steps most students did not get proved on ``ex`` (most students first), and the
+    diagnostic codes that stopped files from being checked."""
     students: dict[tuple[str, str], set[str]] = defaultdict(set)
     shown: dict[tuple[str, str], dict[str, Any]] = {}
     codes: dict[str, set[str]] = defaultdict(set)
@@ -368,21 +374,26 @@ def failing_steps(reports: Sequence[Report], ex: Exercise, top: int = 5) -> list
                 key = (str(s.get("claim") or s["text"]), str(s["verdict"]))
                 students[key].add(r.student)
                 shown.setdefault(key, s)
-    lines: list[str] = []
     ranked = sorted(students.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    common = sorted(codes.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    return [(key, who, shown[key]) for key, who in ranked], common
+
+
+def failing_steps(reports: Sequence[Report], ex: Exercise, top: int = 5) -> list[str]:
+    """The steps most students got wrong on ``ex``: a Markdown table."""
+    ranked, common = failing(reports, ex, top)
+    lines: list[str] = []
     if ranked:
         lines += ["| students | step (as checked) | verdict | for example | who |",
                   "|---:|---|---|---|---|"]
-        for (claim, verdict), who in ranked:
-            s = shown[(claim, verdict)]
+        for (claim, verdict), who, s in ranked:
             names = sorted(who)
             listed = ", ".join(_md(csv_cell(n)) for n in names[:MAX_LISTED]) + (
                 f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
             lines.append(f"| {len(who)} | `{_md(claim)}` (line {s['line']}: "
                          f"`{_md(str(s['text']))}`) | {verdict} | {_md(_example(s))} | "
                          f"{listed} |")
-    if codes:
-        common = sorted(codes.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    if common:
         lines += ["", "Errors that stopped files from being checked: " + ", ".join(
             f"`{code}` ({len(who)})" for code, who in common)]
     return lines or ["Every submitted step was proved."]
@@ -458,6 +469,8 @@ def write_json(path: Path, doc: Any) -> None:
 
 def write_all(out: Path, batch: Batch, catalog: Catalog, records: dict[str, dict[str, Any]],
               budget_s: float) -> list[Report]:
+    from checker.grade.pages import student_html, summary_html
+
     reports = build_reports(batch, catalog, records)
     for r in reports:
         folder = out / "students" / r.name
@@ -465,9 +478,11 @@ def write_all(out: Path, batch: Batch, catalog: Catalog, records: dict[str, dict
         write_json(folder / "feedback.json", student_json(r))
         write_json(folder / "gradescope.json", gradescope(r))
         write_json(folder / "prairielearn.json", prairielearn(r))
+        write_text(folder / "feedback.html", student_html(r))
     write_text(out / "gradebook.csv", gradebook_csv(reports, catalog))
     write_json(out / "grades.json", grades_json(reports, catalog))
     write_text(out / "summary.md", summary_md(reports, catalog, budget_s))
+    write_text(out / "summary.html", summary_html(reports, catalog, budget_s))
     if batch.layout in ("single", "gradescope") and len(reports) == 1:
         write_json(out / "results.json", gradescope(reports[0]))
     return reports

@@ -158,19 +158,24 @@ def _hidden(name: str) -> bool:
     return name.startswith(".") or name == "__MACOSX"
 
 
+# what a submission file is called: a proof sketch, or a LaTeX homework (docs/latex.md)
+SUBMISSION_SUFFIXES = (".proof", ".tex")
+
+
 def _entries(folder: Path) -> list[os.DirEntry[str]]:
     with os.scandir(folder) as it:
         return sorted((e for e in it if not _hidden(e.name)), key=lambda e: id_bytes(e.name))
 
 
 def _kind(entry: os.DirEntry[str]) -> str:
-    """"dir", "proof" or "" (links are never followed)."""
+    """"dir", "proof" (a ``.proof`` file or a LaTeX homework, ``.tex``) or "" (links are
+    never followed)."""
     try:
         if entry.is_symlink():
             return ""
         if entry.is_dir(follow_symlinks=False):
             return "dir"
-        if entry.name.endswith(".proof") and entry.is_file(follow_symlinks=False):
+        if entry.name.endswith(SUBMISSION_SUFFIXES) and entry.is_file(follow_symlinks=False):
             return "proof"
     except OSError:
         pass

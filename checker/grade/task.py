@@ -45,8 +45,11 @@ from checker.grade.limits import (
 )
 from checker.grade.submissions import Job
 from checker.obligations import Status, Verdict
+from checker.results import SCHEMA_VERSION
 
-RECORD_FORMAT = 2  # 2: storage names, limited verdicts never cached, visible text
+# 2: storage names, limited verdicts never cached, visible text; 3: schema_version, a step's
+# whole text and sides (feedback.html renders them as MathML when it is written)
+RECORD_FORMAT = 3
 # how the reason of a verdict that depends on the machine starts: the portfolio's hard time
 # limit ("time limit: ...") and the grader's isolation ("resource limit: ...")
 LIMIT_REASONS = ("time limit", "resource limit")
@@ -338,6 +341,7 @@ def grade_job(job: Job, settings: Settings, hooks: Hooks, isolate: bool) -> dict
     codes = [d.code for d in result.diagnostics]
     limited = sorted(set(hooks.limited) | set(limit_reasons(doc)))
     record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "format": RECORD_FORMAT,
         "fingerprint": job.fingerprint,
         "student": job.student,
@@ -413,6 +417,7 @@ def _ungraded(job: Job, status: str, text: str, limits: list[str],
               info: dict[str, Any]) -> dict[str, Any]:
     """A record with no result: the file got 0 points, and ``text`` says why."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "format": RECORD_FORMAT,
         "fingerprint": job.fingerprint,
         "student": job.student,
