@@ -25,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="check proof files, one verdict per step")
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.add_argument("--format", choices=["text", "json", "html", "latex"], default="text",
+                   help="html: one self-contained page; latex: a fragment with a mark per "
+                   "step (docs/reports.md)")
     c.add_argument("--show-parsed", action="store_true",
                    help="echo how each line was read, fully parenthesized")
     c.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
@@ -66,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: all cores)")
     g.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
     g.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="wall-clock and CPU limit per obligation (default: max(10, 5 x budget))")
+                   help="wall-clock and CPU limit per obligation (default: 5 x budget + 10)")
     g.add_argument("--memory", type=int, default=2048, metavar="MB",
                    help="address-space limit per worker process (default 2048)")
     g.add_argument("--no-cache", action="store_true", help="check every obligation afresh")
@@ -87,6 +89,42 @@ def _parser() -> argparse.ArgumentParser:
                    help="e.g. 'x in [-5, 5]', 'n >= 1 integer' (repeatable)")
     k.add_argument("--format", choices=["text", "json"], default="text")
     k.add_argument("--budget", type=float, default=2.0, metavar="SECONDS")
+
+    lsp = sub.add_parser("lsp", help="a language server over stdio, for editors "
+                         "(docs/editors.md)")
+    lsp.add_argument("--exercises", type=Path, metavar="DIR",
+                     help="where exercises live (default: the shipped exercises/)")
+    lsp.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
+                     help="time budget per obligation (default 2)")
+    lsp.add_argument("--memory", type=int, default=2048, metavar="MB",
+                     help="address-space limit of the checking process (default 2048)")
+    lsp.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                     help="wall-clock limit per check of a document (default 120)")
+    lsp.add_argument("--seed", type=int, help="the variant of a randomized exercise")
+    lsp.add_argument("--stdio", action="store_true",
+                     help="talk over stdin/stdout (the default and only transport; "
+                          "accepted because editors pass it)")
+
+    w = sub.add_parser("serve", help="a local web playground: check a proof as you type "
+                       "(docs/playground.md)")
+    w.add_argument("--port", type=int, default=8765, metavar="N",
+                   help="port to listen on (default 8765; 0: any free port)")
+    w.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    w.add_argument("--exercises", type=Path, metavar="PATH",
+                   help="where exercises live (default: the shipped exercises/)")
+    w.add_argument("--budget", type=float, default=2.0, metavar="SECONDS",
+                   help="time budget per obligation (default 2, as for check)")
+    w.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="wall-clock and CPU limit per request (default 30)")
+    w.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="address-space limit per worker process (default 2048)")
+    w.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes kept ready (default: the number of cores, at "
+                        "least 2; up to twice as many start when all are busy)")
+    w.add_argument("--cache", type=Path, metavar="FILE",
+                   help="keep the verdict cache in this SQLite file (default: a temporary "
+                        "one)")
 
     t = sub.add_parser("theorems", help="list, show or self-check the theorem library")
     t.add_argument("name", nargs="?", help="show one theorem in full")
@@ -155,6 +193,20 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         from checker import authoring
 
         return getattr(authoring, f"cmd_{args.command}")(args)  # type: ignore[no-any-return]
+    if args.command == "lsp":
+        from checker.lsp.server import Settings, serve
+
+        if not 0 < args.timeout <= 3600 or args.memory < 0:
+            return "proofcheck: error: --timeout must be between 0 and 3600 seconds and " \
+                   "--memory at least 0 MB", 2
+
+        return "", serve(Settings(exercises=args.exercises, budget_s=args.budget,
+                                  memory_mb=args.memory, timeout_s=args.timeout,
+                                  seed=args.seed))
+    if args.command == "serve":
+        from checker.serve import cmd_serve
+
+        return cmd_serve(args)
     if args.command == "grade":
         from checker.grade import cmd_grade
 
@@ -166,16 +218,21 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
         code = max(r.exit_code for r in results)
         if args.format == "json":
             return report.files_json(results), code
+        if args.format == "html":
+            from checker.report_html import files_html
+
+            return files_html(results), code
+        if args.format == "latex":
+            from checker.report_latex import files_latex
+
+            return files_latex(results), code
         text = "\n".join(report.file_text(r, args.show_parsed) for r in results)
         return text, code
     try:
         result = check_claim(args.claim, args.assume, budget_s=args.budget)
     except CheckerError as exc:
         if args.format == "json":
-            import json
-
-            return json.dumps({"verdict": None, "errors": [d.to_json()
-                                                          for d in exc.diagnostics]}), 2
+            return report.claim_errors_json(exc.diagnostics), 2
         return "\n".join(d.format() for d in exc.diagnostics), 2
     out = report.claim_json(result) if args.format == "json" else report.claim_text(result)
     return out, result.exit_code
