@@ -31,8 +31,8 @@ from fractions import Fraction
 
 import sympy as sp
 
-from checker.engines import sign, work
-from checker.functions import Phi, PhiInv, Sigmoid
+from checker.engines import definedness, sign, work
+from checker.functions import PhiInv
 from checker.numeric import Undefined, holds_at
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
 
@@ -53,56 +53,9 @@ MAX_REASON = 600
 Method = Callable[[Obligation, "Prover", int], "str | None"]
 Side = tuple[Fraction | None, Fraction | None]
 
-_SMOOTH = (sp.exp, sp.sin, sp.cos, sp.atan, sp.tanh, sp.sinh, sp.cosh, sp.erf, sp.erfc, Phi,
-           Sigmoid)
-
-
-# ------------------------------------------------------------------------------ definedness
-
-
 def conditions(e: sp.Expr, strict: bool = False) -> list[Relation] | None:
-    """Where ``e`` is defined, innermost first, or None outside these rules.
-
-    ``strict``: where it is also differentiable (for an open set: a root's argument > 0)."""
-    out: list[Relation] = []
-    if not _collect(e, out, strict):
-        return None
-    return list(dict.fromkeys(out))
-
-
-def _collect(e: sp.Basic, out: list[Relation], strict: bool) -> bool:
-    zero = sp.Integer(0)
-    if e.is_Symbol or e.is_Number or e in (sp.pi, sp.E):
-        return True
-    if e.is_Add or e.is_Mul:
-        return all(_collect(a, out, strict) for a in e.args)
-    if e.is_Pow:
-        base, ex = e.args
-        if not (_collect(base, out, strict) and _collect(ex, out, strict)):
-            return False
-        if base is sp.E or (base.is_number and base.is_positive):
-            return True
-        if ex.is_Integer:
-            if ex < 0:
-                out.append(Relation(base, "!=", zero))
-            return True
-        if ex.is_Rational and ex > 0 and not strict:
-            out.append(Relation(base, ">=", zero))
-            return True
-        out.append(Relation(base, ">", zero))
-        return True
-    if isinstance(e, sp.log):
-        ok = _collect(e.args[0], out, strict)
-        out.append(Relation(e.args[0], ">", zero))
-        return ok
-    if isinstance(e, PhiInv):
-        ok = _collect(e.args[0], out, strict)
-        out.append(Relation(e.args[0], ">", zero))
-        out.append(Relation(e.args[0], "<", sp.Integer(1)))
-        return ok
-    if isinstance(e, _SMOOTH):
-        return all(_collect(a, out, strict) for a in e.args)
-    return False
+    """Where ``e`` is defined (``strict``: also differentiable): see checker.engines.definedness."""
+    return definedness.conditions(e, strict)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -492,7 +445,7 @@ def smooth(e: sp.Expr) -> bool:
     sums or opaque terms)."""
     for node in sp.preorder_traversal(e):
         if isinstance(node, (sp.Symbol, sp.Number, sp.Add, sp.Mul, sp.Pow, sp.log, PhiInv,
-                             *_SMOOTH)) or node in (sp.pi, sp.E):
+                             *definedness.SMOOTH)) or node in (sp.pi, sp.E):
             continue
         if isinstance(node, sp.NumberSymbol):
             continue

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 import sympy as sp
 
-from checker.functions import Phi, PhiInv, Sigmoid
+from checker.engines import definedness
+from checker.functions import Phi, Sigmoid
 from checker.obligations import Obligation, Relation, Status, Verdict
 
 MAX_DEPTH = 2
@@ -90,52 +91,10 @@ def not_applicable(engine: str) -> Verdict:
     return Verdict(Status.UNKNOWN, engine, "")
 
 
-_SMOOTH = (sp.exp, sp.sin, sp.cos, sp.atan, sp.tanh, sp.sinh, sp.cosh, sp.erf, sp.erfc, Phi,
-           Sigmoid)
-
-
 def conditions(e: sp.Expr) -> list[Relation] | None:
     """Relations under which ``e`` is defined (and differentiable, away from the end points of
-    roots), or None for an expression this rule set does not cover."""
-    out: list[Relation] = []
-    if not _collect(e, out):
-        return None
-    return list(dict.fromkeys(out))
-
-
-def _collect(e: sp.Basic, out: list[Relation]) -> bool:
-    zero = sp.Integer(0)
-    if e.is_Symbol or e.is_Number or e in (sp.pi, sp.E):
-        return True
-    if e.is_Add or e.is_Mul:
-        return all(_collect(a, out) for a in e.args)
-    if e.is_Pow:
-        base, ex = e.args
-        if not (_collect(base, out) and _collect(ex, out)):
-            return False
-        if base is sp.E or (base.is_number and base.is_positive):
-            return True
-        if ex.is_Integer:
-            if ex < 0:
-                out.append(Relation(base, "!=", zero))
-            return True
-        if ex.is_Rational and ex > 0:
-            # x^(1/2) is continuous at 0 but its derivative is not: a method that needs the
-            # derivative collects the derivative's own condition (base > 0) as well
-            out.append(Relation(base, ">=", zero))
-            return True
-        out.append(Relation(base, ">", zero))
-        return True
-    if isinstance(e, sp.log):
-        out.append(Relation(e.args[0], ">", zero))
-        return _collect(e.args[0], out)
-    if isinstance(e, PhiInv):
-        out.append(Relation(e.args[0], ">", zero))
-        out.append(Relation(e.args[0], "<", sp.Integer(1)))
-        return _collect(e.args[0], out)
-    if isinstance(e, _SMOOTH):
-        return all(_collect(a, out) for a in e.args)
-    return False
+    roots), or None for an expression this rule set does not cover (checker.engines.definedness)."""
+    return definedness.conditions(e)
 
 
 def condition_obligations(exprs: list[sp.Expr], ob: Obligation) -> list[Obligation] | None:
