@@ -260,6 +260,8 @@ class Elaborator:
                 if e2.is_integer:
                     if e2.is_nonnegative:
                         return []
+                    if _nonnegative_over_range(expo, bound, self.subst, assumed):
+                        return []  # 0^0 = 1: (1 - p)^(n - k) for k <= n is defined at p = 1
                     return [(Relation(base, "!=", sp.Integer(0)),
                              "the base of a power with a possibly negative exponent is not 0"
                              + note, extra_domains, extra_hyps)]
@@ -871,3 +873,24 @@ def _opaque_domain(name: str) -> Domain:
     if name.startswith("P[") and name.endswith("]"):
         return Domain(Fraction(0), Fraction(1))
     return REAL
+
+
+def _nonnegative_over_range(expo: sp.Expr, bound: Any, subst: Any, assumed: Obligation) -> bool:
+    """Is an integer exponent >= 0 for every value of the summation variables it runs over
+    (``bound``: (name, lo, hi) triples)? Each variable is written as ``lo + j`` or ``hi - j``
+    with a fresh integer j >= 0 (both cover its whole range), and SymPy's assumptions decide
+    the sign: ``n - k`` for k in 0..n is ``j`` (k = n - j)."""
+    import itertools
+
+    names = [(name, subst(lo), subst(hi)) for name, lo, hi in bound
+             if sym(name) in expo.free_symbols]
+    if not names or len(names) > 3:
+        return False
+    for ends in itertools.product((0, 1), repeat=len(names)):
+        e = expo
+        for (name, lo, hi), end in zip(names, ends, strict=True):
+            j = sp.Dummy("j", integer=True, nonnegative=True)
+            e = e.subs(sym(name), lo + j if end == 0 else hi - j)
+        if substitute(e, assumed.assumed_symbols()).is_nonnegative:
+            return True
+    return False

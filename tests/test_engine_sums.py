@@ -94,3 +94,16 @@ def test_sum_identities_are_proved(claim: str, assume: list[str]) -> None:
 @pytest.mark.parametrize(("claim", "assume"), FALSE)
 def test_wrong_sum_identities_are_never_proved(claim: str, assume: list[str]) -> None:
     assert check_claim(claim, assume, budget_s=BUDGET).verdict.status is not Status.PROVED
+
+
+def test_zero_to_the_zero_under_a_sum_is_defined_where_the_index_keeps_the_exponent_nonnegative(
+        ) -> None:
+    """(1 - p)^(n - k) for k in 0..n is defined at p = 1 (0^0 = 1): the binomial theorem holds
+    on the closed interval and is proved; one more term (k = n + 1, exponent -1) is not
+    defined at p = 1, and the step is refuted."""
+    assume = ["n >= 1 integer", "p in [0, 1]"]
+    v = check_claim("sum(k, 0, n, binomial(n, k)*p^k*(1 - p)^(n - k)) = 1", assume,
+                    budget_s=BUDGET).verdict
+    assert v.status is Status.PROVED, v.reason
+    v = check_claim("sum(k, 0, n + 1, (1 - p)^(n - k)) >= 0", assume, budget_s=BUDGET).verdict
+    assert v.status is Status.REFUTED and "not defined" in v.reason, v.reason
