@@ -24,8 +24,11 @@ Python runs signal handlers between bytecodes of the main thread, so the limit
   call returns to Python: C calls are bounded separately (Z3's resource limit and its
   watchdog, Arb precisions capped by ``checker.numeric.PRECISIONS``);
 * can land where Python cannot raise (a gc callback, such as Hypothesis's, or a
-  finalizer: "Exception ignored in ..."): the handler therefore re-arms its timer before it
-  raises, and fires again shortly after if the first ``TimeLimit`` was swallowed.
+  finalizer): Python hands such an exception to ``sys.unraisablehook`` and goes on. While a
+  limit is armed, the hook is ``_on_unraisable``, which re-arms the limit's timer to fire
+  again almost at once (``SOON_S``), after the callback has returned, and passes anything
+  else to the hook it replaced. In case that hook is replaced in the meantime, the handler
+  also re-arms its timer (``REFIRE_S``) before it raises.
 
 Limits of one clock nest: an inner limit never outlives an outer one, and the outer timer is
 re-armed with the time it has left when the inner limit ends. The previous handler and timer
@@ -35,10 +38,12 @@ are always restored, however the body ends.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
+from typing import Any
 
 # how much CPU time an obligation may use before it is stopped: engines are bounded by
 # deterministic work (checker.engines.work), which takes at most about 2 x budget of CPU time
@@ -52,6 +57,8 @@ SIGNALS_OK = (hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
 # a TimeLimit that was swallowed (raised inside a gc callback) fires again this much later;
 # long enough for a TimeLimit that does propagate to reach its owner, which disarms it
 REFIRE_S = 0.25
+# ... and this much later when the unraisable hook saw it swallowed: the callback has returned
+SOON_S = 0.001
 
 
 class _Clock:
@@ -78,6 +85,18 @@ def hard_seconds(budget_s: float) -> float:
 
 
 _active: list[HardLimit] = []  # armed limits, innermost last (main thread only)
+_replaced_hook: list[Callable[[Any], object]] = []  # the unraisable hook _on_unraisable wraps
+
+
+def _on_unraisable(unraisable: Any) -> None:
+    """``sys.unraisablehook`` while a limit is armed: a ``TimeLimit`` swallowed where Python
+    cannot raise fires again as soon as the code that swallowed it has returned."""
+    exc = getattr(unraisable, "exc_value", None)
+    if isinstance(exc, TimeLimit) and exc.limit._armed:
+        signal.setitimer(exc.limit.clock.timer, SOON_S)
+        return
+    hook = _replaced_hook[-1] if _replaced_hook else sys.__unraisablehook__
+    hook(unraisable)
 
 
 def remaining() -> float | None:
@@ -134,6 +153,9 @@ class HardLimit:
         self._armed = True
         self.enforced = True
         signal.setitimer(clock.timer, delay)
+        if not _active and sys.unraisablehook is not _on_unraisable:
+            _replaced_hook[:] = [sys.unraisablehook]
+            sys.unraisablehook = _on_unraisable
         _active.append(self)
         return self
 
@@ -150,6 +172,9 @@ class HardLimit:
         self._armed = False  # a signal still pending from here on is ignored by _fire
         if self in _active:
             _active.remove(self)
+        if not _active and sys.unraisablehook is _on_unraisable:
+            sys.unraisablehook = _replaced_hook[0] if _replaced_hook else sys.__unraisablehook__
+            _replaced_hook.clear()
         clock = self.clock
         signal.setitimer(clock.timer, 0)
         old = self._old_handler if self._old_handler is not None else signal.SIG_DFL

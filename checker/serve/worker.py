@@ -96,7 +96,8 @@ class _Layered:
 def _quiet(unraisable: Any) -> None:
     """Ignore an exception raised where Python cannot propagate it (a finalizer, a gc
     callback), without printing it. A hard time limit that fired there is not lost:
-    ``checker.timelimit`` re-arms its timer before it raises, and fires again."""
+    ``checker.timelimit`` puts its own hook in front of this one while a limit is armed, and
+    fires the limit again as soon as the callback has returned."""
 
 
 def main(conn: Connection, settings: WorkerSettings) -> None:
