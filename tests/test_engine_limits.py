@@ -324,3 +324,60 @@ def test_a_limit_swallowed_in_a_gc_callback_fires_again() -> None:
     assert others == []  # the swallowed TimeLimit is the limit's business, not the caller's hook
     assert loops[0] < 10**9
     assert signal.getitimer(timelimit.CPU.timer)[0] == 0
+
+
+def test_a_z3_check_that_ignores_interrupts_is_given_up() -> None:
+    """Z3's arithmetic core can spin where neither its resource limit nor an interrupt
+    reaches it: the check runs in a thread of its own, so the caller's hard limit still
+    fires, the check is given up (with what refers to its context kept alive) and the next
+    check runs in a new thread."""
+    import z3
+
+    from checker.engines import z3_engine
+
+    release = threading.Event()
+    stuck = z3.Context()
+
+    def spin() -> z3.CheckSatResult:  # stands for a C call that ignores ctx.interrupt()
+        release.wait(60)
+        return z3.unknown
+
+    token = z3_engine._watchdog.arm(3600, stuck)
+    try:
+        with pytest.raises(timelimit.TimeLimit), timelimit.HardLimit(0.2, wall=True):
+            z3_engine._runner.run(z3_engine._Job(spin), stuck, token)
+    finally:
+        z3_engine._watchdog.disarm(token)
+    assert len(z3_engine._runner.abandoned) == 1
+    x = z3.Real("x", ctx=z3.Context())
+    solver = z3.Solver(ctx=x.ctx)
+    solver.add(x * x < 0)
+    assert z3_engine._check(solver, x.ctx, 10**6, 1.0) == z3.unsat  # a new thread answers
+    release.set()
+    z3_engine._runner.abandoned[0][0].done.wait(10)
+    solver.add(x > 1)
+    assert z3_engine._check(solver, x.ctx, 10**6, 1.0) == z3.unsat
+    assert z3_engine._runner.abandoned == []  # let go once the stuck check returned
+
+
+def test_a_z3_check_past_its_safety_cap_is_given_up() -> None:
+    """The watchdog's interrupt gets GRACE_S to land; a check still running then is given
+    up and reported as stopped by the safety cap."""
+    import z3
+
+    from checker.engines import z3_engine
+
+    release = threading.Event()
+    stuck = z3.Context()
+
+    def spin() -> z3.CheckSatResult:
+        release.wait(60)
+        return z3.unknown
+
+    token = z3_engine._watchdog.arm(0.0, stuck)  # due at once
+    try:
+        with pytest.raises(z3_engine._SafetyCap):
+            z3_engine._runner.run(z3_engine._Job(spin), stuck, token)
+    finally:
+        z3_engine._watchdog.disarm(token)
+        release.set()

@@ -37,6 +37,8 @@ context), and then the verdict is ``unknown (time limit: ...)``.
 from __future__ import annotations
 
 import os
+import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -57,6 +59,8 @@ MAX_POWER = 32  # integer exponents up to this become products
 MAX_ROOT = 6  # t^(p/q) gets an auxiliary root for q up to this
 MAX_MONOTONE_TERMS = 8  # per function: pairs among at most this many terms
 MAX_CHECK_S = 3600.0  # one Z3 check never runs longer than this, whatever the budget
+GRACE_S = 1.0  # wall-clock seconds an interrupted check may take to stop before it is given up
+WAIT_SLICE_S = 0.05  # how often a thread waiting for a check runs its signal handlers
 ROUNDINGS = (1, 2, 10, 100, 10**4, 10**8)  # denominators tried when rounding a model value
 SIMPLE_GRIDS = ((1, 3), (2, 3), (1, 100))  # (denominator, bound): values k/den with |.| <= bound
 
@@ -429,7 +433,7 @@ class _Watchdog:
     def _reset(self) -> None:
         self._cond = threading.Condition()
         self._jobs: dict[int, tuple[float, z3.Context]] = {}
-        self._fired: set[int] = set()
+        self._fired: dict[int, float] = {}  # token -> when (time.monotonic()) it interrupted
         self._count = 0
         self._thread: threading.Thread | None = None
 
@@ -448,9 +452,12 @@ class _Watchdog:
         """Stop watching; whether the watchdog interrupted the check."""
         with self._cond:
             self._jobs.pop(token, None)
-            fired = token in self._fired
-            self._fired.discard(token)
-            return fired
+            return self._fired.pop(token, None) is not None
+
+    def fired_at(self, token: int) -> float | None:
+        """When (``time.monotonic()``) the watchdog interrupted this check, if it did."""
+        with self._cond:
+            return self._fired.get(token)
 
     def _loop(self) -> None:
         with self._cond:
@@ -459,7 +466,7 @@ class _Watchdog:
                 for token, (due, ctx) in list(self._jobs.items()):
                     if due <= now:
                         del self._jobs[token]
-                        self._fired.add(token)
+                        self._fired[token] = time.monotonic()
                         ctx.interrupt()
                 wake = min((due for due, _ in self._jobs.values()), default=now + 3600)
                 self._cond.wait(max(wake - now, 0.001))
@@ -468,23 +475,105 @@ class _Watchdog:
 _watchdog = _Watchdog()
 
 
+class _Job:
+    """One Z3 check handed to the runner's thread."""
+
+    def __init__(self, call: Callable[[], z3.CheckSatResult]) -> None:
+        self.call = call
+        self.done = threading.Event()
+        self.result: z3.CheckSatResult | None = None
+        self.error: BaseException | None = None
+
+
+class _Runner:
+    """Runs every Z3 check in a thread of its own while the calling thread waits in Python.
+
+    Z3's arithmetic core can spin on ever larger rationals where neither its resource limit
+    nor an interrupt reaches it (seen: the givens of a library citation kept ``lar_solver``
+    in ``gcd`` for 15 minutes). A check run in the calling thread would hold it in C for as
+    long, out of reach of ``checker.timelimit``. Here the caller waits in short slices, so
+    its hard limit still fires; the watchdog's interrupt gets ``GRACE_S`` to land; and a
+    check that ignores both is given up: everything that refers to its context stays alive
+    (the waiting frame, and through it the callers' locals) until the check returns, nothing
+    else touches that context, and the next check gets a new thread. The thread given up may
+    keep a core busy until the process ends; the verdict says the safety cap stopped it."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._queue: queue.SimpleQueue[_Job | None] | None = None
+        self.abandoned: list[tuple[_Job, object]] = []
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
+        while (job := jobs.get()) is not None:
+            try:
+                job.result = job.call()
+            except BaseException as exc:  # handed to the waiting thread
+                job.error = exc
+            finally:
+                job.done.set()
+
+    def run(self, job: _Job, ctx: z3.Context, token: int) -> z3.CheckSatResult:
+        if self.abandoned:  # those that did return need their references no more
+            self.abandoned = [a for a in self.abandoned if not a[0].done.is_set()]
+        if self._queue is None:
+            self._queue = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(self._queue,), name="z3-check",
+                             daemon=True).start()
+        jobs = self._queue
+        jobs.put(job)
+        try:
+            while not job.done.wait(WAIT_SLICE_S):  # signal handlers run between slices
+                fired = _watchdog.fired_at(token)
+                if fired is not None and time.monotonic() - fired > GRACE_S:
+                    raise _SafetyCap
+        finally:
+            if not job.done.is_set():  # the hard limit, Ctrl-C or the safety cap
+                # keep alive what refers to the context, give the thread up (it ends if the
+                # check ever returns) and interrupt the check once more
+                self.abandoned.append((job, sys._getframe()))
+                jobs.put(None)
+                if self._queue is jobs:
+                    self._queue = None
+                ctx.interrupt()
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
+
+
+_runner = _Runner()
+
+
 def _check(solver: z3.Solver, ctx: z3.Context, rlimit: int, budget_s: float) -> z3.CheckSatResult:
     """solver.check() within ``rlimit`` resource units (deterministic); raises ``_SafetyCap``
-    when the safety cap for ``budget_s`` stopped it first."""
+    when the safety cap for ``budget_s`` stopped it first (see ``_Runner``)."""
     seconds = min(work.safety_seconds(budget_s), MAX_CHECK_S)
     token = _watchdog.arm(seconds, ctx)  # instead of Z3's timeout, which costs a thread
-    fired = True
-    try:
+
+    def call() -> z3.CheckSatResult:
         # first without calls to nlsat from the nonlinear arithmetic core: nlsat does not
         # always count its work against rlimit (a check could spin until the safety cap, a
         # machine-dependent answer), and without it Z3 proved and refuted more of the
         # benchmark's claims, not fewer; nlsat only where the core alone is incomplete
+        # Groebner bases are off as well: Z3 does not count their work against rlimit
+        # either (``log((1 + a)*(1 + b)*(1 + c)) = ...`` spun 8 s of CPU time on 75,000
+        # units), and the benchmark lost no proof or refutation without them
         for nra in (False, True):
             solver.set("rlimit", max(1, rlimit))
             solver.set("arith.nl.nra", nra)
+            solver.set("arith.nl.grobner", False)
             result = solver.check()
             if result != z3.unknown or "incomplete" not in solver.reason_unknown():
                 break
+        return result
+
+    fired = True
+    try:
+        result = _runner.run(_Job(call), ctx, token)
     finally:
         fired = _watchdog.disarm(token)
     if fired and result == z3.unknown:  # Z3 says "canceled" for its rlimit too: ask the dog
