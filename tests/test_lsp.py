@@ -5,6 +5,9 @@ exercise context, hostile input, and the checking process's cancellation and lim
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -467,3 +470,48 @@ async def test_a_check_over_the_time_limit_is_a_warning_and_the_server_goes_on(
         content_changes=[types.TextDocumentContentChangeWholeDocument(text=WRONG)]))
     [err] = errors(await published(limited, uri, before))
     assert err.code == "refuted" and err.range.start.line == 2
+
+
+# `proofcheck lsp` with SIGINT as in a terminal (a test run may have it ignored: its children too)
+CTRL_C_SERVER = """
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from checker.cli import main
+sys.exit(main(["lsp"]))
+"""
+
+
+def _lsp_message(stream: Any) -> dict[str, Any]:
+    length = 0
+    while line := stream.readline().strip():
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    assert length, "the server closed its output"
+    doc: dict[str, Any] = json.loads(stream.read(length))
+    return doc
+
+
+@pytest.mark.slow  # a server process: its start-up takes 1.5-4 s
+def test_ctrl_c_ends_the_server_at_once() -> None:
+    """Ctrl-C ends the server (exit 130) while the editor still holds stdin open: pygls alone
+    would wait for its thread reading stdin, that is, forever."""
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_SERVER], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                           "params": {"processId": None, "rootUri": None,
+                                      "capabilities": {}}}).encode()
+        proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        proc.stdin.flush()
+        while _lsp_message(proc.stdout).get("id") != 1:  # the server is up
+            pass
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130  # the timeout is a hang guard
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()

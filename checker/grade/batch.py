@@ -9,6 +9,10 @@ summary. A rerun skips every job whose record has the same fingerprint.
 RESULTS is locked for the run (``.proofcheck.lock``), remembers which submissions folder it
 holds (``.proofcheck-class.json``: another class needs ``--force``), and every file in it is
 written atomically under a unique temporary name; any failure to write is one line (exit 2).
+
+Ctrl-C or SIGTERM stops the run cleanly (:mod:`interrupt`): the signal only sets a flag, read
+by the executor's loop, so it cannot be lost where Python cannot raise (a gc callback, a
+finalizer); the finished records stay, and the run raises ``KeyboardInterrupt``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from checker.diagnostics import CheckerError
 from checker.exercises import Catalog
 from checker.grade import exports
 from checker.grade.cache import VerdictStore
+from checker.grade.interrupt import StopSignals
 from checker.grade.limits import Limits
 from checker.grade.names import short, visible, visible_doc
 from checker.grade.progress import Progress
@@ -172,7 +177,16 @@ def warm(exercises: Path) -> None:
 def grade(opts: Options) -> Summary:
     """Grade a batch; raises GradeError when it cannot start or cannot write its results
     (one line, nothing half-written), KeyboardInterrupt when interrupted (every finished
-    submission is already saved)."""
+    submission is already saved).
+
+    While it runs, SIGINT and SIGTERM (when their handlers are Python's defaults, in the main
+    thread) only ask the run to stop: it stops within about 0.1 s, kills its busy workers and
+    raises KeyboardInterrupt; a second signal raises at once. The handlers are restored after."""
+    with StopSignals() as stop:
+        return _grade_batch(opts, stop)
+
+
+def _grade_batch(opts: Options, stop: StopSignals) -> Summary:
     from checker import __version__
     from checker.exercises import default_root, joined_roots, load_catalog_cached, split_roots
 
@@ -199,8 +213,9 @@ def grade(opts: Options) -> Summary:
     except LayoutError as exc:
         raise GradeError(str(exc), exc.code) from None
     try:
+        stop.check()
         with OutputLock(out):
-            return _grade(opts, batch, out, exercises, catalog, started)
+            return _grade(opts, batch, out, exercises, catalog, started, stop)
     except OSError as exc:
         raise GradeError(*_os_error(out, exc)) from None
 
@@ -283,7 +298,7 @@ def _previous_class(out: Path) -> str | None:
 
 
 def _grade(opts: Options, batch: Batch, out: Path, exercises: Path, catalog: Catalog,
-           started: float) -> Summary:
+           started: float, stop: StopSignals) -> Summary:
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     previous = _previous_class(out)
     if previous is not None and previous != str(batch.root) and not opts.force:
@@ -327,12 +342,13 @@ def _grade(opts: Options, batch: Batch, out: Path, exercises: Path, catalog: Cat
     if opts.scheduler:
         from checker.grade.dask_executor import DaskExecutor
 
-        executor = DaskExecutor(opts.scheduler, settings)
+        executor = DaskExecutor(opts.scheduler, settings, stop=lambda: stop.requested)
     else:
         if todo:
             warm(exercises)
-        executor = LocalExecutor(settings, opts.jobs)
+        executor = LocalExecutor(settings, opts.jobs, stop=lambda: stop.requested)
     try:
+        stop.check()
         for job, raw in executor.run(todo):
             record: dict[str, Any] = visible_doc(raw)
             record["limits"] = limits
@@ -340,6 +356,7 @@ def _grade(opts: Options, batch: Batch, out: Path, exercises: Path, catalog: Cat
             records[job.key] = record
             _count(summary, record)
             progress.advance(f"{short(job.student)}/{short(job.file)}: {_outcome(record)}")
+        stop.check()  # the executor ended early: the run is interrupted, not finished
     finally:
         executor.close()
         progress.close()
@@ -433,8 +450,6 @@ def remove_stale(out: Path, batch: Batch) -> None:
 
 def cmd_grade(args: Any) -> tuple[str, int]:
     """The ``proofcheck grade`` command (see checker/cli.py for its options)."""
-    import signal
-
     if args.jobs is not None and args.jobs < 1:
         return "proofcheck: error: --jobs must be at least 1", 2
     from checker.timelimit import hard_seconds
@@ -448,12 +463,7 @@ def cmd_grade(args: Any) -> tuple[str, int]:
         budget_s=args.budget, limits=Limits(timeout_s=timeout, memory_mb=args.memory),
         cache=not args.no_cache, cache_path=args.cache, force=args.force,
         layout=getattr(args, "layout", None) or "auto", scheduler=args.scheduler)
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
+    try:  # Ctrl-C and SIGTERM: see grade()
         summary = grade(opts)
     except GradeError as exc:
         return f"proofcheck: error: {exc} [{exc.code}]", 2
@@ -469,8 +479,6 @@ def cmd_grade(args: Any) -> tuple[str, int]:
     except KeyboardInterrupt:
         return ("proofcheck: interrupted; every submission finished so far is saved: run the "
                 "same command again to grade the rest"), 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     return summary.text(opts.out), 1 if summary.not_graded else 0
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,8 @@ def dask_task(job: Job, settings: Settings, use_cache: bool) -> Outcome:
 class DaskExecutor:
     """The same per-submission task, on a Dask cluster."""
 
-    def __init__(self, address: str, settings: Settings) -> None:
+    def __init__(self, address: str, settings: Settings,
+                 stop: Callable[[], bool] | None = None) -> None:
         try:
             distributed = _distributed()
         except ImportError as exc:
@@ -82,9 +84,9 @@ class DaskExecutor:
         self.address = address
         self.client: Any = distributed.Client(address)
         self.crashes = 0
+        self.stop = stop or (lambda: False)  # true: end the run early (Ctrl-C)
 
     def run(self, jobs: Iterable[Job]) -> Iterator[Outcome]:
-        as_completed = _distributed().as_completed
         todo = list(jobs)
         if not todo:
             return
@@ -99,14 +101,22 @@ class DaskExecutor:
         futures = [self.client.submit(dask_task, job, remote, use_cache, pure=False,
                                       key=f"proofcheck-grade-{job.fingerprint}")
                    for job in todo]
+        pending = list(futures)
         try:
-            for future in as_completed(futures):
-                job, record = future.result()
-                self.crashes += bool(record.get("meta", {}).get("isolated"))
-                new = record.pop("new_verdicts", [])
-                if store is not None and new:
-                    store.put_many([(str(d), str(v)) for d, v in new])
-                yield job, record
+            while pending:  # polled, not as_completed: Ctrl-C (self.stop) is seen at once
+                done = [f for f in pending if f.done()]
+                for future in done:
+                    pending.remove(future)
+                    job, record = future.result()
+                    self.crashes += bool(record.get("meta", {}).get("isolated"))
+                    new = record.pop("new_verdicts", [])
+                    if store is not None and new:
+                        store.put_many([(str(d), str(v)) for d, v in new])
+                    yield job, record
+                if self.stop():
+                    return
+                if not done:
+                    time.sleep(0.1)
         finally:
             for future in futures:
                 future.cancel()

@@ -11,6 +11,10 @@ again in a fresh worker in *isolated* mode (one process per obligation), so that
 guilty step becomes ``unknown (resource limit: ...)``. If even that fails, the submission
 gets a ``resource-limit`` record (0 points, the reason in its feedback). Either way the
 batch goes on.
+
+``stop`` (a callable, read at least every 0.1 s) ends the run early: on Ctrl-C
+(:mod:`checker.grade.interrupt`) no more submissions are started, the records the workers have
+already sent are still yielded, and :meth:`LocalExecutor.close` kills the busy workers at once.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import signal
 import socket
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
@@ -108,9 +112,11 @@ def worker_main(conn: Connection, beat: Beat, settings: Settings) -> int:
 class LocalExecutor:
     """``jobs`` worker processes on this machine (default: one per core)."""
 
-    def __init__(self, settings: Settings, jobs: int | None = None) -> None:
+    def __init__(self, settings: Settings, jobs: int | None = None,
+                 stop: Callable[[], bool] | None = None) -> None:
         self.settings = settings
         self.size = max(1, jobs or os.cpu_count() or 1)
+        self.stop = stop or (lambda: False)  # true: end the run early (Ctrl-C)
         self.workers: list[_Worker] = []
         self.crashes = 0  # workers lost (killed, crashed or over a limit)
 
@@ -150,11 +156,7 @@ class LocalExecutor:
     def _bury(self, w: _Worker, kill: bool) -> int:
         """Stop a worker (and its isolated children); its wait status."""
         if kill:
-            try:
-                os.killpg(w.pid, signal.SIGKILL)
-            except OSError:  # not yet its own group leader
-                with contextlib.suppress(OSError):
-                    os.kill(w.pid, signal.SIGKILL)
+            self._kill(w)
         _PARENT_FDS.discard(w.conn.fileno())
         w.conn.close()
         try:
@@ -166,6 +168,14 @@ class LocalExecutor:
         self._release_claims(w.pid)
         return status
 
+    @staticmethod
+    def _kill(w: _Worker) -> None:
+        try:
+            os.killpg(w.pid, signal.SIGKILL)
+        except OSError:  # not yet its own group leader
+            with contextlib.suppress(OSError):
+                os.kill(w.pid, signal.SIGKILL)
+
     def _release_claims(self, pid: int) -> None:
         """Obligations a lost worker was checking: let the others check them."""
         if self.settings.cache_path is None:
@@ -175,6 +185,11 @@ class LocalExecutor:
         store.close()
 
     def close(self) -> None:
+        busy = [w for w in self.workers if w.job is not None]
+        for w in busy:  # stopped in the middle of a submission (Ctrl-C): no use waiting;
+            self._kill(w)  # all killed first, so that a second Ctrl-C cannot leave one behind
+        for w in busy:
+            self._bury(w, kill=True)
         for w in list(self.workers):
             if not w.dead:
                 with contextlib.suppress(OSError):
@@ -198,6 +213,9 @@ class LocalExecutor:
         queue: deque[tuple[Job, bool]] = deque((j, False) for j in jobs)
         limits = self.settings.limits
         while queue or any(w.job is not None for w in self.workers):
+            if self.stop():
+                yield from self._sent()
+                return
             idle = [w for w in self.workers if w.job is None]
             while queue and (idle or len(self.workers) < self.size):
                 w = idle.pop() if idle else self._spawn()
@@ -243,6 +261,25 @@ class LocalExecutor:
                     self._bury(w, kill=True)
                     why = describe_exit(0, True, limits, phase_limit)
                     yield from self._failed(job, w, why, queue, now)
+
+    def _sent(self) -> Iterator[Outcome]:
+        """When stopping: the records that busy workers have already sent (not yet read)."""
+        busy = [w for w in self.workers if w.job is not None]
+        ready = wait([w.conn for w in busy], timeout=0)
+        for w in busy:
+            if w.conn not in ready:
+                continue
+            try:
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                continue
+            job = w.job
+            if job is None or msg[0] != "done" or msg[1]["status"] == "internal-error":
+                continue  # a limit or a failure: graded again (isolated) by the next run
+            w.job = None
+            if msg[2]:
+                self._bury(w, kill=False)
+            yield job, msg[1]
 
     def _failed(self, job: Job, w: _Worker, why: str, queue: deque[tuple[Job, bool]],
                 now: float) -> Iterator[Outcome]:

@@ -36,11 +36,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -580,14 +583,36 @@ def make_server(settings: Settings | None = None) -> ProofServer:
     return server
 
 
+def _end_now(server: ProofServer) -> Callable[[int, FrameType | None], None]:
+    """A Ctrl-C handler that ends the server at once. pygls would stop its loop, then wait
+    for its thread that reads stdin, which returns only when the editor closes stdin: a hang.
+    Nothing is lost by not waiting: the checking process is killed, and an editor starts a
+    new server. (It only exits: nothing to raise, so nothing that a gc callback or a
+    finalizer could swallow.)"""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        server.checker.kill()
+        logging.shutdown()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(128 + signum)
+
+    return handler
+
+
 def serve(settings: Settings) -> int:
-    """Run the server on stdin/stdout until the editor ends it."""
+    """Run the server on stdin/stdout until the editor ends it, or Ctrl-C (exit 130)."""
     level = logging.getLevelName(os.environ.get("PROOFCHECK_LSP_LOG", "WARNING").upper())
     logging.basicConfig(level=level if isinstance(level, int) else logging.WARNING,
                         stream=sys.stderr)
     server = make_server(settings)
+    previous = None
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        previous = signal.signal(signal.SIGINT, _end_now(server))
     try:
         server.start_io()
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
         server.checker.stop()
     return 0

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 from checker.serve.pool import PoolSettings
 from checker.serve.worker import WorkerSettings
@@ -68,10 +70,22 @@ def cmd_serve(args: argparse.Namespace) -> tuple[str, int]:
         config = uvicorn.Config(app, log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=5)
         server = uvicorn.Server(config)
+        # Uvicorn stops gracefully on SIGINT/SIGTERM (its handlers only set a flag), then
+        # raises the signal again under the previous handler: for SIGTERM, the default one
+        # would kill the process before the temporary cache is removed
+        term = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        if term:
+            signal.signal(signal.SIGTERM, _stopped)
         try:
             server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass
         finally:
+            if term:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
             sock.close()
     return "", 0
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
