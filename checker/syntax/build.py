@@ -237,6 +237,45 @@ def tree_size(tree: Tree[Token]) -> tuple[int, int]:
     return nodes, depth
 
 
+_EVENT_SIGNS = {"≤": "<=", "≥": ">=", "≠": "!=", "==": "="}
+
+
+def _event_op(child: Tree[Token] | Token) -> str | None:
+    """The relation sign of an event's token (ASCII grammar), or None for an operand."""
+    return _EVENT_SIGNS.get(str(child), str(child)) if isinstance(child, Token) else None
+
+
+def opaque_term(head: str, args: Sequence[Tree[Token] | Token], relation: str,
+                op_of: Callable[[Tree[Token] | Token], str | None],
+                build: Callable[[Tree[Token] | Token], Built]) -> Built:
+    """``head[arg, ...]``, an opaque quantity (``P[...]``, ``E[...]``): each argument built
+    with ``build``, an argument that is a ``relation`` tree becomes an ``Event`` (its signs
+    found by ``op_of``). Shared by the ASCII and the LaTeX builders; no definedness
+    conditions (they describe random quantities, not the proof's variables)."""
+    values: list[sp.Expr] = []
+    shown: list[str] = []
+    for arg in args:
+        if isinstance(arg, Tree) and arg.data == relation:
+            parts: list[sp.Expr] = []
+            texts: list[str] = []
+            for child in arg.children:
+                op = op_of(child)
+                if op is not None:
+                    parts.append(sp.Integer(EVENT_OPS.index(op)))
+                    texts.append(op)
+                else:
+                    built = build(child)
+                    parts.append(built.value)
+                    texts.append(built.shown)
+            values.append(Event(*parts))
+            shown.append(" ".join(texts))
+        else:
+            built = build(arg)
+            values.append(built.value)
+            shown.append(built.shown)
+    return Built(sp.Function(head)(*values), f"{head}[{', '.join(shown)}]", ())
+
+
 class Builder:
     """Builds one line's expressions. ``line0`` is the file line of the text's first line."""
 
@@ -450,30 +489,8 @@ class Builder:
             line, col = self.place(name_tok)
             raise BuildError("reserved-name", line, col, name=head, why="a function or constant",
                              use="the name of an opaque quantity like P[...]")
-        values: list[sp.Expr] = []
-        shown: list[str] = []
-        for arg in args_tree.children:
-            if isinstance(arg, Tree) and arg.data == "relation":
-                parts: list[sp.Expr] = []
-                texts: list[str] = []
-                for child in arg.children:
-                    if isinstance(child, Token):
-                        op = {"≤": "<=", "≥": ">=", "≠": "!=", "==": "="}.get(str(child),
-                                                                           str(child))
-                        parts.append(sp.Integer(EVENT_OPS.index(op)))
-                        texts.append(op)
-                    else:
-                        b = self.build(child)
-                        parts.append(b.value)
-                        texts.append(b.shown)
-                values.append(Event(*parts))
-                shown.append(" ".join(texts))
-            else:
-                b = self.build(arg)
-                values.append(b.value)
-                shown.append(b.shown)
         # conditions inside an opaque term describe random quantities: not the proof's business
-        return Built(sp.Function(head)(*values), f"{head}[{', '.join(shown)}]", ())
+        return opaque_term(head, args_tree.children, "relation", _event_op, self.build)
 
     def _call(self, node: Tree[Token]) -> Built:
         name_tok, args_tree = node.children

@@ -28,8 +28,7 @@ import sympy as sp
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from checker.functions import OPS as EVENT_OPS
-from checker.functions import Event, Phi, PhiInv
+from checker.functions import Phi, PhiInv
 from checker.obligations import sym
 from checker.syntax.build import (
     ARITY_WORDS,
@@ -42,6 +41,7 @@ from checker.syntax.build import (
     Built,
     _cond,
     _paren,
+    opaque_term,
     tree_size,
 )
 
@@ -105,6 +105,13 @@ class Rewritten:
 
 
 # ------------------------------------------------------------------------------ parser
+
+
+def _event_op(child: Tree[Token] | Token) -> str | None:
+    """The relation sign of an event's token (LaTeX grammar), or None for an operand."""
+    if isinstance(child, Token) and child.type == "RELOP":
+        return RELOPS[str(child)]
+    return None
 
 
 class _PostLex:
@@ -595,28 +602,7 @@ class LatexBuilder(Builder):
             raise self.error("reserved-name", head_node, name=head,
                              why="a function or constant",
                              use="the name of an opaque quantity like P[...]")
-        values: list[sp.Expr] = []
-        shown: list[str] = []
-        for arg in args_tree.children:
-            if isinstance(arg, Tree) and arg.data == "orel":
-                parts: list[sp.Expr] = []
-                texts: list[str] = []
-                for child in arg.children:
-                    if isinstance(child, Token) and child.type == "RELOP":
-                        op = RELOPS[str(child)]
-                        parts.append(sp.Integer(EVENT_OPS.index(op)))
-                        texts.append(op)
-                    else:
-                        b = self.build(child)
-                        parts.append(b.value)
-                        texts.append(b.shown)
-                values.append(Event(*parts))
-                shown.append(" ".join(texts))
-            else:
-                b = self.build(arg)
-                values.append(b.value)
-                shown.append(b.shown)
-        return Built(sp.Function(head)(*values), f"{head}[{', '.join(shown)}]", ())
+        return opaque_term(head, args_tree.children, "orel", _event_op, self.build)
 
     def _bigsum(self, node: Tree[Token]) -> Built:
         _sum_tok, var, eq, lo, _pow, hi, body = node.children
