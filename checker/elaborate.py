@@ -176,7 +176,24 @@ class Elaborator:
         names = set(claim.free_names)
         for h in relevant:
             names |= h.free_names
-        return Obligation(claim, self.domains_for(names), tuple(relevant))
+        return Obligation(claim, self.domains_for(names | self.members(names)),
+                          tuple(relevant))
+
+    def members(self, names: set[str]) -> set[str]:
+        """The coordinates of the vectors and families of a concrete dimension among
+        ``names`` that have a domain of their own: ``sum(k, 1, 3, p_k)`` names only ``p``, but
+        when it is written out in coordinates the domains of ``p_1``, ``p_2``, ``p_3`` (from
+        ``p_k in (0, 1) for k in 1..3``) must come with it."""
+        out: set[str] = set()
+        for name in names:
+            shape = self.vector_shapes.get(name)
+            if shape is None or not (shape[0].is_Integer and shape[1].is_Integer):
+                continue
+            rows, cols = int(shape[0]), int(shape[1])
+            coords = ([f"{name}_{i}" for i in range(1, rows + 1)] if cols == 1 else
+                      [f"{name}_{i}_{j}" for i in range(1, rows + 1) for j in range(1, cols + 1)])
+            out |= {c for c in coords if c in self.ctx.domains}
+        return out
 
     def let_names(self, *exprs: Expr) -> set[str]:
         lets = {s.name for s in self.ctx.lets}
@@ -189,10 +206,23 @@ class Elaborator:
         for s in sorted(opaque_symbols(e.value).free_symbols, key=lambda s: s.name):
             name = s.name
             if (name not in self.ctx.declared and sym(name) not in self.ctx.lets
-                    and not _is_opaque_name(name)
+                    and not _is_opaque_name(name) and not self.existing_member(name)
                     and name not in self.warned and not _bound_in_sum(e.value, s)):
                 self.warned.add(name)
                 self.diag("undeclared-variable", e.span, name=name)
+
+    def existing_member(self, name: str) -> bool:
+        """Is ``name`` a coordinate ``z_2`` of a declared vector or family that has it in every
+        dimension the givens allow (``z_1`` of ``z_k real for k in 1..K``, as K >= 1)?"""
+        head, _, index = name.rpartition("_")
+        shape = self.vector_shapes.get(head)
+        if shape is None or shape[1] != 1 or not index.isdigit():
+            return False
+        n = shape[0]
+        if n.is_Integer:
+            return 1 <= int(index) <= int(n)
+        dom = self.ctx.domains.get(n.name) if n.is_Symbol else None
+        return dom is not None and dom.lo is not None and 1 <= int(index) <= dom.lo
 
     def conditions(self, exprs: list[Expr]) -> list[Definedness]:
         """Definedness obligations of the expressions, in the current context."""
@@ -269,7 +299,31 @@ class Elaborator:
                     return [(Relation(base, ">=", sp.Integer(0)),
                              "the base of a power with a positive exponent is >= 0" + note,
                              extra_domains, extra_hyps)]
+        members = self._per_member(rel, bound)
+        if members is not None:
+            return [(r, c.why + note, {}, []) for r in members]
         return [(rel, c.why + note, extra_domains, extra_hyps)]
+
+    def _per_member(self, rel: Relation, bound: tuple[tuple[str, sp.Expr, sp.Expr], ...]
+                    ) -> list[Relation] | None:
+        """A condition under a sum with numeric bounds that is about the members of a family
+        (``s_k > 0`` in ``sum(k, 1, 3, log(s_k))``), one per member (``s_1 > 0``, ...): a
+        coordinate with a symbolic index cannot be written out, and the members' domains
+        speak of ``s_1``, ``s_2``, ``s_3``. None when it is not such a condition."""
+        from checker.vectors.ir import MAX_DIM, Coord
+
+        if len(bound) != 1:
+            return None
+        name, lo, hi = bound[0]
+        low, high = self.subst(lo), self.subst(hi)
+        k = sym(name)
+        if not (low.is_Integer and high.is_Integer) or not 0 < int(high) - int(low) + 1 <= MAX_DIM:
+            return None
+        if not any(k in c.args[1].free_symbols
+                   for side in (rel.lhs, rel.rhs) for c in side.atoms(Coord)):
+            return None
+        return [Relation(rel.lhs.subs(k, i), rel.op, rel.rhs.subs(k, i))
+                for i in range(int(low), int(high) + 1)]
 
     def checkpoint(self, span: Span) -> None:
         """What the givens declared so far put in force (checked for a contradiction)."""
