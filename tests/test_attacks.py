@@ -374,7 +374,19 @@ def test_every_case_says_what_it_attacks() -> None:
                         f"{path.name}: line {n} is a comment")
 
 
-@pytest.mark.parametrize("path", PROOFS, ids=lambda p: p.stem)
+# Every attack goes through check_text in the default run; through the command line (a new
+# process each, about 2 s of CPU time for the imports alone) a sample of six kinds, and all
+# of them in the slow profile (`pytest -m slow`).
+CLI_SAMPLE = {"citation_hides_counterexample", "contradictory_assume", "goal_definedness_chain",
+              "messages_refuted_step_goal", "undefined_argument_log", "untied_hoeffding_any_n"}
+
+
+def _cli_params(paths: list[Path]) -> list[Any]:
+    return [p if p.stem in CLI_SAMPLE else pytest.param(p, marks=pytest.mark.slow)
+            for p in paths]
+
+
+@pytest.mark.parametrize("path", _cli_params(PROOFS), ids=lambda p: p.stem)
 def test_attack_through_the_command_line(path: Path) -> None:
     """`proofcheck check FILE` rejects the attack (exit not 0) and names the offending line."""
     case = read_case(path)

@@ -96,6 +96,7 @@ def test_wrong_sum_identities_are_never_proved(claim: str, assume: list[str]) ->
     assert check_claim(claim, assume, budget_s=BUDGET).verdict.status is not Status.PROVED
 
 
+@pytest.mark.slow  # about 30 s of CPU: the binomial theorem proved with its definedness
 def test_zero_to_the_zero_under_a_sum_is_defined_where_the_index_keeps_the_exponent_nonnegative(
         ) -> None:
     """(1 - p)^(n - k) for k in 0..n is defined at p = 1 (0^0 = 1): the binomial theorem holds
