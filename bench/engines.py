@@ -500,10 +500,23 @@ def check_labels(claims: list[Claim]) -> int:
 
 def _run_check(claim: str, assume: list[str], budget: float) -> dict[str, Any]:
     from checker import check_claim
+    from checker.engines import portfolio
 
     start = time.perf_counter()
-    result = check_claim(claim, assume, budget_s=budget)
+    cpu = time.process_time()
+    portfolio.profile = []
+    try:
+        result = check_claim(claim, assume, budget_s=budget)
+        profile = portfolio.profile
+    finally:
+        portfolio.profile = None
+    cpu = time.process_time() - cpu
     wall = time.perf_counter() - start
+    # CPU seconds per engine at the top level (a method's time includes its sub-proofs)
+    engines: dict[str, float] = {}
+    for depth, name, seconds, _ in profile:
+        if depth == 0:
+            engines[name] = round(engines.get(name, 0.0) + seconds, 4)
     v = result.verdict
     cex = v.counterexample.describe() if v.counterexample is not None else ""
     # engine time of each obligation: every definedness condition and each step's claim
@@ -513,7 +526,8 @@ def _run_check(claim: str, assume: list[str], budget: float) -> dict[str, Any]:
         times += [d.time_s for _, d in getattr(step, "definedness", ())]
         times.append(step.verdict.time_s)
     return {"status": v.status.value, "engine": v.engine, "time_s": v.time_s, "wall_s": wall,
-            "obligation_times_s": times, "reason": v.reason[:300], "counterexample": cex,
+            "cpu_s": round(cpu, 4), "engine_cpu_s": engines, "obligation_times_s": times,
+            "reason": v.reason[:300], "counterexample": cex,
             "undefined": v.reason.startswith(UNDEFINED)}
 
 
@@ -527,18 +541,20 @@ def _run_baseline(claim: str, assume: list[str], budget: float) -> dict[str, Any
         return baseline(claim, assume, budget)
     ob = build_obligation(claim, assume)
     start = time.perf_counter()
+    cpu = time.process_time()
     if ob.claim.op == "=":
         mapping = ob.assumed_symbols()
         diff = to_elementary(ob.claim.lhs - ob.claim.rhs).xreplace(mapping)
         zero = sp.simplify(diff) == 0
         return {"status": "proved" if zero else "unknown", "engine": "sympy.simplify",
-                "wall_s": time.perf_counter() - start, "reason": "", "counterexample": ""}
+                "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu,
+                "reason": "", "counterexample": ""}
     from checker.engines import z3_engine
 
     v = z3_engine.prove(ob, budget)
     cex = v.counterexample.describe() if v.counterexample is not None else ""
     return {"status": v.status.value, "engine": "z3", "wall_s": time.perf_counter() - start,
-            "reason": v.reason[:300], "counterexample": cex}
+            "cpu_s": time.process_time() - cpu, "reason": v.reason[:300], "counterexample": cex}
 
 
 TASKS: dict[str, Callable[[str, list[str], float], dict[str, Any]]] = {
@@ -569,6 +585,9 @@ class Worker:
         self.proc: Any = None
         self.conn: Connection | None = None
         self.restarts = 0
+        # tasks run (not measured) in every new process before the measured ones, so that a
+        # claim after a restart does not pay for the imports (set by ``run`` below)
+        self.warm_up: list[tuple[str, float, float]] = []
 
     def _start(self) -> None:
         parent, child = self.ctx.Pipe()
@@ -581,6 +600,14 @@ class Worker:
             limit: float) -> dict[str, Any]:
         if self.proc is None or not self.proc.is_alive():
             self._start()
+            warm_up, self.warm_up = self.warm_up, []  # a warm-up is not warmed up itself
+            try:
+                for warm_task, warm_budget, warm_limit in warm_up:
+                    self.run(warm_task, WARM_UP[0], list(WARM_UP[1]), warm_budget, warm_limit)
+            finally:
+                self.warm_up = warm_up
+            if self.proc is None:  # the warm-up itself was stopped: start afresh
+                self._start()
         assert self.conn is not None
         start = time.perf_counter()
         self.conn.send((task, claim, assume, budget))
@@ -626,7 +653,11 @@ class Row:
     base_true_refuted: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)  # per obligation (engine time)
     claim_latencies: list[float] = field(default_factory=list)  # per check_claim call (wall)
+    claim_cpu: list[float] = field(default_factory=list)  # per check_claim call (CPU time)
     base_latencies: list[float] = field(default_factory=list)
+    # false claims that both refute: (our wall, the baseline's wall), (our CPU, its CPU)
+    both_refuted: list[tuple[float, float]] = field(default_factory=list)
+    both_refuted_cpu: list[tuple[float, float]] = field(default_factory=list)
 
     def add(self, c: Claim, rec: dict[str, Any]) -> None:
         ours, base = rec.get("check"), rec.get("baseline")
@@ -634,6 +665,13 @@ class Row:
             self._count(c, ours)
             self.latencies += ours.get("obligation_times_s", [])
             self.claim_latencies.append(ours["wall_s"])
+            if "cpu_s" in ours:
+                self.claim_cpu.append(ours["cpu_s"])
+        if (ours is not None and base is not None and not c.label
+                and ours["status"] == base["status"] == "refuted" and not ours.get("undefined")):
+            self.both_refuted.append((ours["wall_s"], base["wall_s"]))
+            if "cpu_s" in ours and "cpu_s" in base:
+                self.both_refuted_cpu.append((ours["cpu_s"], base["cpu_s"]))
         if base is not None:
             status = base["status"]
             if c.label:
@@ -681,13 +719,33 @@ def _ms(x: float | None) -> str:
     return "-" if x is None else f"{1000 * x:.0f}"
 
 
+def refutation_medians(pairs: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """The medians of our times and of the baseline's on the false claims both refute."""
+    if not pairs:
+        return None
+    ours = percentile([a for a, _ in pairs], 50)
+    base = percentile([b for _, b in pairs], 50)
+    assert ours is not None and base is not None
+    return ours, base
+
+
+def _versus(pairs: list[tuple[float, float]]) -> str:
+    m = refutation_medians(pairs)
+    if m is None:
+        return "-"
+    ratio = f" ({m[0] / m[1]:.1f}x)" if m[1] > 0 else ""
+    return f"{_ms(m[0])} / {_ms(m[1])}{ratio}"
+
+
 def table(rows: list[Row], with_checker: bool) -> str:
     head = ["category", "claims"]
     if with_checker:
         head += ["proved (true)", "refuted (false)", "FALSE PROVED", "true refuted",
-                 "p50 ms", "p95 ms", "claim p95 ms"]
+                 "p50 ms", "p95 ms", "claim p95 ms", "claim p95 CPU ms"]
     head += ["baseline proved", "baseline refuted", "baseline unsound", "baseline p50 ms",
              "baseline p95 ms"]
+    if with_checker:
+        head += ["refutation median ms, ours / baseline (wall)", "same, CPU"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r.name, str(max(r.true + r.false, r.base_true + r.base_false))]
@@ -695,10 +753,12 @@ def table(rows: list[Row], with_checker: bool) -> str:
             cells += [_rate(r.proved, r.true), _rate(r.refuted, r.false),
                       str(len(r.false_proved)), str(len(r.true_refuted)),
                       _ms(percentile(r.latencies, 50)), _ms(percentile(r.latencies, 95)),
-                      _ms(percentile(r.claim_latencies, 95))]
+                      _ms(percentile(r.claim_latencies, 95)), _ms(percentile(r.claim_cpu, 95))]
         cells += [_rate(r.base_proved, r.base_true), _rate(r.base_refuted, r.base_false),
                   str(len(r.base_false_proved) + len(r.base_true_refuted)),
                   _ms(percentile(r.base_latencies, 50)), _ms(percentile(r.base_latencies, 95))]
+        if with_checker:
+            cells += [_versus(r.both_refuted), _versus(r.both_refuted_cpu)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -726,8 +786,10 @@ def run(claims: list[Claim], budget: float, baseline: bool, json_path: Path,
     try:
         if with_checker:  # warm-up, not measured
             worker.run("check", WARM_UP[0], list(WARM_UP[1]), budget, check_limit)
+            worker.warm_up.append(("check", budget, check_limit))
         if baseline:
             worker.run("baseline", WARM_UP[0], list(WARM_UP[1]), budget, base_limit + 5)
+            worker.warm_up.append(("baseline", budget, base_limit + 5))
         for i, c in enumerate(claims, 1):
             rec: dict[str, Any] = {"line": c.line, "label": c.label, "category": c.category,
                                    "claim": c.text, "assume": list(c.assume)}
@@ -741,11 +803,11 @@ def run(claims: list[Claim], budget: float, baseline: bool, json_path: Path,
     finally:
         worker.stop()
     elapsed = time.perf_counter() - start
-    by_line = {c.line: c for c in claims}
     rows = {name: Row(name) for name in CATEGORIES if any(c.category == name for c in claims)}
     total = Row("all")
-    for rec in records:
-        c = by_line[rec["line"]]
+    # records in the claims' order (line numbers repeat: the vector claims have a file of
+    # their own)
+    for c, rec in zip(claims, records, strict=False):
         rows[c.category].add(c, rec)
         total.add(c, rec)
     all_rows = [*rows.values(), total]
@@ -844,6 +906,11 @@ def _row_json(r: Row) -> dict[str, Any]:
         "p50_s": percentile(r.latencies, 50), "p95_s": percentile(r.latencies, 95),
         "claim_p50_s": percentile(r.claim_latencies, 50),
         "claim_p95_s": percentile(r.claim_latencies, 95),
+        "claim_cpu_p50_s": percentile(r.claim_cpu, 50),
+        "claim_cpu_p95_s": percentile(r.claim_cpu, 95),
+        "claim_cpu_total_s": round(sum(r.claim_cpu), 2),
+        "refutation_medians_s": refutation_medians(r.both_refuted),
+        "refutation_medians_cpu_s": refutation_medians(r.both_refuted_cpu),
         "baseline": {
             "true": r.base_true, "false": r.base_false, "proved": r.base_proved,
             "refuted": r.base_refuted, "false_proved_lines": r.base_false_proved,

@@ -1,18 +1,23 @@
-"""Feedback beyond verdicts: which missing assumption would make a refuted step hold, and
-named detectors for the course's common fallacies. Runs after checking; never changes a
-verdict.
+"""Feedback beyond verdicts: which missing assumption would make a refuted step hold, named
+detectors for the course's common fallacies, and what to do next with a step the engines leave
+open (where to split it, the fact to state, the library theorem whose shape it has). Runs after
+checking; never changes a verdict.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from checker.numeric import Undefined, holds_at
 from checker.obligations import Domain, Obligation, Relation, Status, Verdict, sym
+
+if TYPE_CHECKING:
+    from checker.library.shapes import Match
 
 Check = Callable[[Obligation], Verdict]
 MAX_CANDIDATES = 8
@@ -210,8 +215,9 @@ MAX_ADVICE = 3
 def next_steps(ob: Obligation, lost: list[str] | None = None) -> list[str]:
     """What a student can do with a step the engines left ``plausible`` or ``unknown``: where
     to split it (from the proof methods' reasons: the point where a reduction stopped), the
-    fact to state first, the kind of theorem to cite. Deterministic, from the step's shape
-    only; at most MAX_ADVICE lines, each starting with NEXT."""
+    library theorem whose conclusion the step has the shape of (``theorem_advice``), the fact
+    to state first. Deterministic, from the step's shape only; at most MAX_ADVICE lines, each
+    starting with NEXT."""
     from checker.printing import show
 
     out: list[str] = []
@@ -219,6 +225,9 @@ def next_steps(ob: Obligation, lost: list[str] | None = None) -> list[str]:
     for why in lost or []:  # a method got part of the way: say which part is missing
         out.append(f"the checker got part of the way: {why}; write that part as a step of "
                    "its own (or cite a theorem for it)")
+    cite = theorem_advice(ob)  # the library theorem the step has the shape of: right after
+    if cite is not None:  # the first place a method stopped, before everything else
+        out.insert(min(len(out), 1), cite)
     names = sorted(claim.free_names)
     integers = [n for n in names if ob.domain(n).integer and ob.domain(n).lo is not None]
     both = claim.lhs + claim.rhs
@@ -249,3 +258,65 @@ def next_steps(ob: Obligation, lost: list[str] | None = None) -> list[str]:
                    "so that each line changes one thing; or cite the theorem this step uses "
                    "(`proofcheck theorems` lists them)")
     return [NEXT + line for line in out[:MAX_ADVICE]]
+
+
+# ------------------------------------------------------- the theorem whose shape matches
+
+
+def theorem_advice(ob: Obligation) -> str | None:
+    """'this step has the shape of hoeffding_mean_two_sided's conclusion ...: write `by
+    hoeffding_mean_two_sided(n = n, t = eps, ...)`', or None: the library theorem whose
+    conclusion the step matches (``checker.library.shapes``), with the citation to write. A
+    split through a theorem's bound is named only if what is left (from the bound to the
+    step's other side) holds at a few sample points. Deterministic and cheap (a bounded number
+    of structural matches and exact evaluations); never a verdict."""
+    from checker.library.shapes import matches
+
+    for m in matches(ob.claim, ob.hypotheses, limit=3):
+        if m.remaining is not None and m.remaining.free_names <= set(ob.names) \
+                and _fails_at_samples(Obligation(m.remaining, ob.domains, ob.hypotheses)):
+            continue  # a split whose second half is false is a dead end, not advice
+        return _cite_words(m)
+    return None
+
+
+def theorem_steps(ob: Obligation) -> list[str]:
+    """``theorem_advice`` as ``next:`` notes (for a step refuted only through opaque terms:
+    the engines know ``P[...]``, ``KL[...]`` only through what is cited)."""
+    cite = theorem_advice(ob)
+    return [NEXT + cite] if cite is not None else []
+
+
+def _cite_words(m: Match) -> str:
+    from checker.printing import show
+
+    thm = m.theorem
+    given = dict(m.values)
+    if m.size:
+        sizes = ", ".join(f"{n} = {k}" for n, k in m.size)
+        coords = ", ".join(f"{n} = {show(v)}" for n, v in m.values if v is not None)
+        sized = {n for n, _ in m.size}
+        families = sorted({n.rsplit("_", 1)[0] for n in given})
+        params = [n for n in thm.var_names if n not in sized and n not in families
+                  and n in given]
+        args = ", ".join([f"{n} = {k}" for n, k in m.size] + [f"{f} = ..." for f in families]
+                         + [f"{n} = {_value(given[n])}" for n in params])
+        return (f"this step is {thm.id} ({thm.name}) written out for {sizes} ({coords}); its "
+                f"conclusion is `{thm.statement}`: state the step over a family and cite "
+                f"`by {thm.id}({args})` (docs/vectors.md)")
+    args = ", ".join(f"{n} = {_value(v)}" for n, v in m.values)
+    cite = f"by {thm.id}({args})" if args else f"by {thm.id}"
+    if m.whole:
+        return (f"this step has the shape of {thm.id}'s conclusion `{thm.statement}` "
+                f"({thm.name}): write `{cite}`")
+    assert m.matched is not None and m.bound is not None and m.rest is not None
+    return (f"`{show(m.matched)}` has the shape of a side of {thm.id}'s conclusion "
+            f"`{thm.statement}` ({thm.name}): split the step there, a step `{show(m.matched)} "
+            f"{m.op} {show(m.bound)}   {cite}`, then one from `{show(m.bound)}` to "
+            f"`{show(m.rest)}`")
+
+
+def _value(v: sp.Expr | None) -> str:
+    from checker.printing import show
+
+    return "..." if v is None else show(v)

@@ -21,7 +21,9 @@ def test_an_integer_parameter_is_split_into_base_and_step() -> None:
     ob = Obligation(Relation((1 + 1 / n)**n, ">=", 2), (("n", Domain(F(1), None, integer=True)),))
     advice = next_steps(ob)
     assert advice and all(line.startswith(NEXT) for line in advice)
-    assert "show it for the smallest n" in advice[0] and "n + 1" in advice[0]
+    # Bernoulli's inequality with x = 1/n is this step exactly: the theorem comes first
+    assert "one_add_mul_le_pow(x = 1/n, n = n)" in advice[0]
+    assert "show it for the smallest n" in advice[1] and "n + 1" in advice[1]
 
 
 def test_a_sum_is_split_into_base_case_and_difference() -> None:
@@ -74,4 +76,5 @@ def test_cli_shows_what_to_do_next() -> None:
     if out.stdout.startswith("unknown (time limit"):  # the wall-clock safety cap (load)
         pytest.skip("the machine is too loaded for this check's safety cap")
     assert "\n  next: " in out.stdout, out.stdout
-    assert "split it: show it for the smallest n" in out.stdout
+    # where a method stopped, then the theorem whose shape the step has (Bernoulli's)
+    assert "next: this step has the shape of one_add_mul_le_pow's conclusion" in out.stdout

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import math
 import random
 import time
@@ -129,7 +130,7 @@ def _engine(name: str) -> Engine:
         from checker.engines import z3_engine
 
         return z3_engine.prove
-    if name == "intervals":
+    if name in ("intervals", "intervals-quick"):
         from checker.engines import intervals
 
         return intervals.prove
@@ -139,6 +140,8 @@ def _engine(name: str) -> Engine:
         return search.prove
     if name == "point":
         return _point
+    if name == "sample":
+        return _sampled
     if name in METHODS:  # a proof method: checker/engines/<name>.py
         method: Engine = importlib.import_module(f"checker.engines.{name}").prove
         return method
@@ -178,12 +181,41 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
     """The engines to try, in order, for this obligation (mode "proof": a method's
     sub-obligation, where only a proof helps, so no search)."""
     if mode == "proof":
-        return [e for e in plan(ob, "auto") if e != "search"]
+        return [e for e in plan(ob, "auto") if e not in ("search", "sample")]
     engines = _base_plan(ob, mode)
     if mode != "auto" or "search" not in engines:
         return engines
     i = engines.index("search")
-    return [*engines[:i], *METHODS, *engines[i:]]
+    methods = list(METHODS)
+    if _integer_parameter(ob):
+        # a claim about an integer n >= n0: induction (or its real relaxation) is what
+        # proves it, and comparing logs first only delays it (``factorial(n) >= (n/e)^n``:
+        # induction's ratio step compares the logs itself)
+        methods.remove("induction")
+        methods.insert(methods.index("logtransform"), "induction")
+    # the interval engine first gets a short turn (most of its proofs take a tenth of its
+    # share), and its full share only after the methods, if the short turn ran out of work
+    # (``_SECOND_TURN``): a claim it cannot certify does not delay the method that proves it
+    before = ["intervals-quick" if e == "intervals" else e for e in engines[:i]]
+    after = engines[i:]
+    if "intervals-quick" in before:
+        after = ["intervals", *after]
+    if ob.claim.op == "=" and "z3-quick" in before:
+        # a log or power identity: the log rules decide it in milliseconds, where Z3's
+        # abstraction of the logs rarely proves an equation and may spend its whole turn
+        methods.remove("logrules")
+        before.insert(before.index("z3-quick"), "logrules")
+    # a false claim usually fails at one of a few simple points: try them right after the
+    # first engine (a short solver turn, or SymPy for an equation, which also refute at once)
+    # and before the others (milliseconds, where another solver or a proof method may spend
+    # the whole budget)
+    return [*before[:1], "sample", *before[1:], *methods, *after]
+
+
+def _integer_parameter(ob: Obligation) -> bool:
+    """Whether the claim has an integer variable with a lower bound (induction applies)."""
+    names = ob.claim.lhs.free_symbols | ob.claim.rhs.free_symbols
+    return any(ob.domain(str(v)).integer and ob.domain(str(v)).lo is not None for v in names)
 
 
 def _base_plan(ob: Obligation, mode: str) -> list[str]:
@@ -209,7 +241,8 @@ def _base_plan(ob: Obligation, mode: str) -> list[str]:
 # the share of the budget each engine gets, as deterministic work (checker.engines.work: a
 # budget is an amount of work, never a deadline, so that a verdict does not depend on the
 # machine's load); the shares add up to more than 1 because most engines finish early
-_SHARE = {"point": 1.0, "sympy": 0.3, "z3": 0.4, "z3-quick": 0.1, "intervals": 0.5,
+_SHARE = {"point": 1.0, "sample": 1.0, "sympy": 0.3, "z3": 0.4, "z3-quick": 0.1, "intervals": 0.5,
+          "intervals-quick": 0.1,
           "search": 1.0}
 _SHARE.update(dict.fromkeys(METHODS, 0.6))  # split among the method's sub-obligations
 _SHARE.update(dict.fromkeys(CALCULUS, 1.0))  # one work budget, shared by the four (goals.begin)
@@ -274,7 +307,10 @@ def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     from checker.vectors import engine as vectors  # vectors of a symbolic dimension
 
     if vectors.applies(ob):
-        return _timed(vectors.check(ob, budget_s, mode, _check), start)
+        verdict = vectors.check(ob, budget_s, mode, _check)
+        if verdict.status in (Status.PLAUSIBLE, Status.UNKNOWN) and not verdict.time_limited:
+            verdict = _advised(ob, verdict, [], mode)  # what to do next, as for any step
+        return _timed(verdict, start)
     original = ob
     ob, eliminated = eliminate(ob)
     verdict = _decide(ob, budget_s, mode, start)
@@ -283,18 +319,36 @@ def _check(ob: Obligation, budget_s: float, mode: str) -> Verdict:
     return _restore(original, ob, eliminated, verdict)
 
 
+# an engine's full turn, and the short turn before it: the full turn runs only when the short
+# one stopped for want of work (its reason starts with OUT_OF_WORK)
+_SECOND_TURN = {"intervals": "intervals-quick"}
+OUT_OF_WORK = "interval search exhausted its work budget"
+
+
+# a profile of where a check spends its CPU time (bench/engines.py): when a list, every
+# engine run appends (nesting depth, engine, CPU seconds, status). Never read by the engines.
+profile: list[tuple[int, str, float, str]] | None = None
+
+
 def _decide(ob: Obligation, budget_s: float, mode: str, start: float) -> Verdict:
     reasons: list[str] = []
     lost: list[str] = []  # where the proof methods stopped (for the student's next step)
     plausible: Verdict | None = None
-    for name in plan(ob, mode):
-        verdict = _run(name, ob, budget_s * _SHARE[name])
+    stopped: set[str] = set()  # engines whose short turn ran out of work
+    engines = plan(ob, mode)
+    for name in engines:
+        first = _SECOND_TURN.get(name)
+        if first in engines and first not in stopped:
+            continue  # its short turn decided what it could: a longer one would not help
+        verdict = _profiled(name, ob, budget_s * _SHARE[name])
+        if verdict.status is Status.UNKNOWN and verdict.reason.startswith(OUT_OF_WORK):
+            stopped.add(name)
         if verdict.time_limited:  # an engine's safety cap: machine-dependent
             return _timed(verdict, start)
         if verdict.status is Status.PROVED:
-            return _timed(_guarded(_cross_check, ob, verdict), start)
+            return _timed(_rechecked(_cross_check, ob, verdict), start)
         if verdict.status is Status.REFUTED:
-            return _timed(_guarded(_recheck, ob, verdict), start)
+            return _timed(_cite_advised(ob, _rechecked(_recheck, ob, verdict), mode), start)
         if verdict.status is Status.PLAUSIBLE:
             plausible = verdict
         elif verdict.reason:
@@ -322,6 +376,48 @@ def _advised(ob: Obligation, v: Verdict, lost: list[str], mode: str) -> Verdict:
     except Exception:  # advice is a bonus: it must never cost the verdict
         return v
     return replace(v, notes=(*v.notes, *advice))
+
+
+def _cite_advised(ob: Obligation, v: Verdict, mode: str) -> Verdict:
+    """A step refuted only through opaque terms (the counterexample gives ``P[...]`` or
+    ``KL[...]`` a value: the engines know them only through what is cited) gets a note naming
+    the library theorem whose conclusion it has the shape of (``checker.feedback``)."""
+    from checker.engines import subproof
+    from checker.feedback import theorem_steps
+
+    cx = v.counterexample
+    if mode != "auto" or subproof.depth() > 0 or v.status is not Status.REFUTED or cx is None \
+            or not any(name.endswith("]") for name, _ in cx.values):
+        return v
+    try:
+        advice = theorem_steps(ob)
+    except Exception:  # advice is a bonus: it must never cost the verdict
+        return v
+    return replace(v, notes=(*v.notes, *advice)) if advice else v
+
+
+def _rechecked(step: Callable[[Obligation, Verdict], Verdict], ob: Obligation,
+               v: Verdict) -> Verdict:
+    if profile is None:
+        return _guarded(step, ob, v)
+    from checker.engines import subproof
+
+    cpu = time.process_time()
+    out = _guarded(step, ob, v)
+    profile.append((subproof.depth(), "cross-check" if step is _cross_check else "re-check",
+                    time.process_time() - cpu, out.status.value))
+    return out
+
+
+def _profiled(name: str, ob: Obligation, budget: float) -> Verdict:
+    if profile is None:
+        return _run(name, ob, budget)
+    from checker.engines import subproof
+
+    cpu = time.process_time()
+    verdict = _run(name, ob, budget)
+    profile.append((subproof.depth(), name, time.process_time() - cpu, verdict.status.value))
+    return verdict
 
 
 def _run(name: str, ob: Obligation, budget: float) -> Verdict:
@@ -363,10 +459,114 @@ def _point(ob: Obligation, budget: float) -> Verdict:
     return Verdict(Status.UNKNOWN, "numeric", "the two sides are too close to separate")
 
 
+def _sampled(ob: Obligation, budget: float) -> Verdict:
+    """REFUTED when the claim fails at a point of a small grid of simple values or at one of
+    the cross-check's points (``cheap_points``), confirmed exactly (``verify_counterexample``:
+    domains, hypotheses, definedness); the simplest such point is reported. Else UNKNOWN,
+    with no reason (the search samples many more points later). It never proves."""
+    f, op = ob.claim.difference()
+    failing: list[dict[str, Fraction]] = []
+    for pt in [*_simple_points(ob), *cheap_points(ob)]:
+        try:
+            if _fails(f, op, pt):
+                failing.append(pt)
+        except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
+            continue
+    for pt in sorted(failing, key=_simplicity)[:MAX_CONFIRM]:
+        cx = verify_counterexample(ob, pt)
+        if cx is not None:
+            return Verdict(Status.REFUTED, "sample",
+                           "false at one of the sample points, confirmed exactly",
+                           counterexample=cx)
+    return Verdict(Status.UNKNOWN, "sample", "")
+
+
+def _fails(f: sp.Expr, op: str, pt: dict[str, Fraction]) -> bool:
+    """Whether ``f op 0`` certainly fails at the point: exactly, else by one Arb ball of 64
+    bits (a claim that holds there, an identity above all, is never decided by balls, and a
+    ladder of precisions would cost far more than this stage is worth; the search and the
+    re-check go further)."""
+    q = exact(f, pt)
+    if q is None:
+        d = ball(f, {n: to_arb(v) for n, v in pt.items()}, 64)
+        if op == "=":
+            return not d.contains(0)
+        if op == "!=":
+            return bool(d == 0)
+        return bool({">=": d < 0, ">": d <= 0, "<=": d > 0, "<": d >= 0}[op])
+    return not {"=": q == 0, "!=": q != 0, ">=": q >= 0, ">": q > 0, "<=": q <= 0,
+                "<": q < 0}[op]
+
+
+MAX_CONFIRM = 8  # failing points confirmed exactly (each checks the hypotheses too)
+SIMPLE_VALUES = tuple(Fraction(v) for v in ("0", "1", "-1", "1/2", "2", "-2", "-1/2", "3",
+                                            "1/10", "10", "-10"))
+SIMPLE_PER_VARIABLE = 6
+SIMPLE_POINTS = 36
+
+
+def _simple_points(ob: Obligation) -> list[dict[str, Fraction]]:
+    """A small grid of simple values (0, 1, -1, 1/2, ..., the domains' ends and midpoints),
+    so that a counterexample is as simple as it can be (x = 1/2 for ``x^2 >= x``)."""
+    per: list[list[Fraction]] = []
+    names = ob.names
+    # about SIMPLE_POINTS points in all, whatever the number of variables
+    size = min(SIMPLE_PER_VARIABLE, max(2, round(SIMPLE_POINTS ** (1 / max(1, len(names))))))
+    for n in names:
+        d = ob.domain(n)
+        cands = list(SIMPLE_VALUES)
+        for b in (d.lo, d.hi):
+            if b is not None:
+                cands += [b, b + 1, b - 1]
+        if d.lo is not None and d.hi is not None:
+            cands.append((d.lo + d.hi) / 2)
+        per.append(list(dict.fromkeys(c for c in cands if d.contains(c)))[:size])
+    return [dict(zip(names, combo, strict=True))
+            for combo in itertools.islice(itertools.product(*per), SIMPLE_POINTS)]
+
+
+def _simplicity(pt: dict[str, Fraction]) -> tuple[int, int, list[Fraction]]:
+    return (sum(v.denominator for v in pt.values()),
+            sum(abs(v.numerator) for v in pt.values()), sorted(pt.values()))
+
+
 # ------------------------------------------------------------------------------ cross-check
+
+_SUMS = (sp.Sum, sp.factorial, sp.binomial)
+CHEAP_VALUE = 200  # with a sum or factorial, points beyond this cost thousands of terms
+
+
+def cheap_points(ob: Obligation) -> list[dict[str, Fraction]]:
+    """The cross-check's points, without those where the claim is costly to evaluate: with
+    a sum, factorial or binomial, points with a coordinate above CHEAP_VALUE in size
+    (``sum(k, 0, n, binomial(n, k))`` at n = 9679 takes seconds and decides nothing);
+    all of them when that would leave none."""
+    points = sample_points(ob, CROSS_CHECK_POINTS)
+    if not (ob.claim.lhs.has(*_SUMS) or ob.claim.rhs.has(*_SUMS)):
+        return points
+    cheap = [pt for pt in points if all(abs(v.numerator) <= CHEAP_VALUE
+                                         and v.denominator <= CHEAP_VALUE for v in pt.values())]
+    return cheap or points
+
+
+_POINTS: dict[tuple[str, int], list[dict[str, Fraction]]] = {}  # sample_points, memoized
+MAX_MEMO = 512
 
 
 def sample_points(ob: Obligation, count: int) -> list[dict[str, Fraction]]:
+    """``_sample_points``, memoized (a check asks for the same points several times: the
+    sample stage, the cross-check, a method's sub-obligations). Deterministic either way."""
+    key = (ob.key(), count)
+    points = _POINTS.get(key)
+    if points is None:
+        points = _sample_points(ob, count)
+        if len(_POINTS) >= MAX_MEMO:
+            _POINTS.clear()
+        _POINTS[key] = points
+    return [dict(pt) for pt in points]
+
+
+def _sample_points(ob: Obligation, count: int) -> list[dict[str, Fraction]]:
     """Deterministic points of the domains that satisfy the hypotheses (as far as found).
 
     Up to SAMPLE_TRIES draws per point wanted, alternating between uniform draws on the
@@ -483,7 +683,7 @@ def _cross_check(ob: Obligation, v: Verdict) -> Verdict:
     and a proof that no number could confirm is not accepted either (an engine that proves
     anything from contradictory hypotheses, or from a wrong fact, must not give ``proved``)."""
     checked = 0
-    points = sample_points(ob, CROSS_CHECK_POINTS)
+    points = cheap_points(ob)
     if not points and ob.hypotheses:  # random draws missed: ask Z3 for a witness (cheaper
         # than more draws when the hypotheses pin a variable far away or to a thin set)
         from checker.engines import z3_engine

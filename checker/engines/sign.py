@@ -40,6 +40,9 @@ Iv = tuple[End, End]
 Side = tuple[Fraction | None, Fraction | None]  # None: unbounded on that side
 PRECISION = 80
 MAX_FACTOR_OPS = 120
+# a sum with a power or exponential of a higher degree is not factored: SymPy's multivariate
+# factoring of ``exp(-50*t) - (1 - t)^50`` (degree 50 in t and exp(t)) runs for minutes
+MAX_FACTOR_DEGREE = 12
 MAX_DEPTH = 60
 
 
@@ -395,7 +398,7 @@ def certify(e: sp.Expr, sides: Mapping[str, Side], strict: bool) -> str | None:
 
 def _factors(e: sp.Expr) -> list[tuple[sp.Expr, int]]:
     """``e`` as a list of (factor, multiplicity), numbers included."""
-    if sp.count_ops(e) <= MAX_FACTOR_OPS:
+    if sp.count_ops(e) <= MAX_FACTOR_OPS and low_degree(e):
         with contextlib.suppress(sp.PolynomialError, ValueError, TypeError, RecursionError):
             e = sp.factor(e)
     out: list[tuple[sp.Expr, int]] = []
@@ -405,6 +408,25 @@ def _factors(e: sp.Expr) -> list[tuple[sp.Expr, int]]:
         else:
             out.append((a, 1))
     return out
+
+
+def low_degree(e: sp.Expr) -> bool:
+    """Whether no sum inside ``e`` has a power (``u^n``, ``exp(n*u)``) of degree above
+    MAX_FACTOR_DEGREE, so that factoring it is cheap. A product's factors are looked at
+    one by one (``(1 - t)^50*exp(t)`` is already factored)."""
+    for a in sp.Mul.make_args(e):
+        if a.is_Pow and a.exp.is_Integer:
+            a = a.base
+        if not a.is_Add:
+            continue
+        for node in sp.preorder_traversal(a):
+            if node.is_Pow and node.exp.is_Integer and abs(int(node.exp)) > MAX_FACTOR_DEGREE:
+                return False
+            if isinstance(node, sp.exp):
+                for c in node.args[0].as_coefficients_dict().values():
+                    if c.is_Rational and abs(c) > MAX_FACTOR_DEGREE:
+                        return False
+    return True
 
 
 # ------------------------------------------------------------------------------ limits

@@ -50,6 +50,9 @@ MAX_ORDER = 4  # highest derivative used by the sign test
 MIN_WIDTH = Fraction(1, 2**40)  # relative to a variable's starting width: not split further
 
 FORM_COST = 20  # work units for a new derivative or specialised form (SymPy's diff, subs)
+# and per node of a new derivative, and again of a form factored: SymPy's diff and factor
+# grow with the size (a derivative of 300 nodes takes about 70 ms, 500 units here)
+NODE_COST = 2
 
 
 def _pick(lo: Fraction, hi: Fraction, integer: bool) -> Fraction:
@@ -66,6 +69,24 @@ def _pick(lo: Fraction, hi: Fraction, integer: bool) -> Fraction:
         if lo < p < hi:
             return Fraction(p)
     return simplest_between(lo + third, hi - third)
+
+
+MAX_EXPONENT_DENOMINATOR = 16  # a point's exponents with larger denominators are not given
+# to SymPy: (45723/124288)^(45723/124288) makes it build integers of thousands of digits, for
+# a value that is not rational anyway
+
+
+def _simple_exponents(form: _Form, mapping: dict[str, Fraction]) -> bool:
+    """Whether every symbolic exponent of the form is, at the point, a rational number with
+    a small denominator (else SymPy's exact power is costly and rarely rational)."""
+    for e in form.exponent_exprs:
+        try:
+            q = exact(e, mapping)
+        except (Undefined, ZeroDivisionError):
+            return False
+        if q is None or q.denominator > MAX_EXPONENT_DENOMINATOR:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -319,9 +340,14 @@ class _Search:
         if memo_key in self.memo:
             return self.memo[memo_key]
         self.meter.spend()
-        if key not in self.forms.cache:
+        new = key not in self.forms.cache
+        if new:
             self.meter.spend(FORM_COST)
         form = self.forms.get(key)
+        if form is not None and new:  # a large derivative took longer to make
+            self.meter.spend(form.nodes * NODE_COST)
+        if form is not None and k and not form.complete:  # factoring it, the first time
+            self.meter.spend(FORM_COST + form.nodes * NODE_COST)
         result = None
         if form is not None and k < (form.count() if k else 1):
             try:
@@ -355,7 +381,8 @@ class _Search:
         iv = self._decided(form.fns[0], pt, POINT_PRECISIONS[0])
         if iv is not None and iv[2]:
             return iv[0], iv[1]
-        if form.substitutable and self._powers_small(form, pt):
+        if (form.substitutable and self._powers_small(form, pt)
+                and _simple_exponents(form, mapping)):
             subs = {sym(n): sp.Rational(v.numerator, v.denominator) for n, v in mapping.items()}
             v = form.expr.xreplace(subs)
             if v.is_Rational:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from checker.engines.intervals.compile import Fn, _compile
+from checker.engines.sign import low_degree
 from checker.functions import Phi, PhiInv, Sigmoid
 
 MAX_DERIVATIVE_OPS = 400
@@ -46,7 +47,7 @@ def _substitutable(e: sp.Expr) -> bool:
 
 def _factored(e: sp.Expr) -> list[sp.Expr]:
     """``factor(e)`` as another form to evaluate, when small and different."""
-    if not e.free_symbols or sp.count_ops(e) > MAX_FACTOR_OPS:
+    if not e.free_symbols or sp.count_ops(e) > MAX_FACTOR_OPS or not low_degree(e):
         return []
     try:
         g = sp.factor(e)
@@ -66,6 +67,8 @@ class _Form:
     smooth: bool
     substitutable: bool
     exponents: list[Fn]  # symbolic exponents: SymPy evaluates number**number eagerly
+    exponent_exprs: list[sp.Expr]  # the same exponents, as expressions
+    nodes: int = 0  # the expression's size (tree nodes): what a derivative or factoring costs
     complete: bool = False
 
     def count(self) -> int:
@@ -85,6 +88,7 @@ class _Forms:
         self.cache: dict[tuple[int, ...], _Form | None] = {(): self._make(f)}
 
     def _make(self, e: sp.Expr) -> _Form:
+        exponents = [p.exp for p in e.atoms(sp.Pow) if p.exp.free_symbols and not p.exp.is_Integer]
         return _Form(
             expr=e,
             index=self.index,
@@ -92,11 +96,9 @@ class _Forms:
             deps=frozenset(self.index[s.name] for s in e.free_symbols if s.name in self.index),
             smooth=_is_smooth(e),
             substitutable=_substitutable(e),
-            exponents=[
-                _compile(p.exp, self.index)
-                for p in e.atoms(sp.Pow)
-                if p.exp.free_symbols and not p.exp.is_Integer
-            ],
+            exponents=[_compile(p, self.index) for p in exponents],
+            exponent_exprs=exponents,
+            nodes=sum(1 for _ in sp.preorder_traversal(e)),
         )
 
     def get(self, key: tuple[int, ...]) -> _Form | None:
