@@ -511,7 +511,7 @@ class Builder:
             hint = (f"; did you mean {aliases[name]!r}?" if name in aliases
                     else did_you_mean(name, list(FUNCTIONS)))
             raise BuildError("unknown-function", line, col, name=name, suggestion=hint)
-        lo, hi, fn = FUNCTIONS[name]
+        lo, hi, _ = FUNCTIONS[name]
         if not lo <= len(arg_nodes) <= hi:
             expected = ARITY_WORDS.get(lo, f"{lo} arguments") if lo == hi else \
                 f"{lo} to {hi} arguments"
@@ -524,9 +524,16 @@ class Builder:
             family = self._family_extreme(name, arg_nodes)
             if family is not None:
                 return family
-        args = [self.build(a) for a in arg_nodes]
+        return self.call_built(name, [self.build(a) for a in arg_nodes], line, col)
+
+    def call_built(self, name: str, args: list[Built], line: int, col: int) -> Built:
+        """A function of the language (its arity checked) applied to built arguments: shared
+        by the ASCII builder and the LaTeX builder (checker/syntax/latex.py)."""
+        fn = FUNCTIONS[name][2]
         if name in ("diff", "grad"):
-            return self._derivative(name, args, arg_nodes, line, col)
+            return self._derivative(name, args, line, col)
+        if name in ("sum", "prod"):
+            raise BuildError("bad-sum", line, col, got=", ".join(a.shown for a in args))
         mapped = vec.function(name, [a.value for a in args])
         if mapped is not None:
             return Built(mapped, f"{name}({', '.join(a.shown for a in args)})",
@@ -552,6 +559,11 @@ class Builder:
             raise BuildError("reserved-name", line, col, name=k_name, why="a constant",
                              use="a summation variable")
         lo, hi, body = (self.build(a) for a in arg_nodes[1:])
+        return self.finite_sum_built(k_name, lo, hi, body, line, col, word)
+
+    def finite_sum_built(self, k_name: str, lo: Built, hi: Built, body: Built, line: int,
+                         col: int, word: str = "sum") -> Built:
+        """``sum(k, lo, hi, body)`` (or ``prod``) from its built parts (ASCII and LaTeX)."""
         if lo.value.is_Number and hi.value.is_Number:
             count = int(sp.floor(hi.value)) - int(sp.ceiling(lo.value)) + 1
             if count > MAX_SUM_TERMS:
@@ -593,12 +605,20 @@ class Builder:
             raise BuildError("syntax", line, col,
                              detail="an inner product <u, v> closes with '>'")
         a, b = (self.build(c) for c in node.children[1:3])
+        return self.inner_of(a, b)
+
+    def _norm(self, node: Tree[Token]) -> Built:
+        return self.norm_of(self.build(node.children[1]), str(node.children[2])[2:])
+
+    @staticmethod
+    def inner_of(a: Built, b: Built) -> Built:
+        """``<a, b>`` from its built parts (ASCII and LaTeX)."""
         return Built(vec.inner(a.value, b.value), f"<{a.shown}, {b.shown}>",
                      a.conditions + b.conditions)
 
-    def _norm(self, node: Tree[Token]) -> Built:
-        inner = self.build(node.children[1])
-        sub = str(node.children[2])[2:]
+    @staticmethod
+    def norm_of(inner: Built, sub: str) -> Built:
+        """``||inner||_sub`` (sub ``_1``, ``_2``, ``_inf``, ``_op``, ``_F``) from its parts."""
         return Built(vec.norm(inner.value, sub), f"||{inner.shown}||{sub}", inner.conditions)
 
     def _transpose_times(self, node: Tree[Token]) -> Built:
@@ -633,9 +653,14 @@ class Builder:
         if k_name in CONSTANTS or k_name in vec.current():
             return None
         lo, hi, body = (self.build(a) for a in arg_nodes[1:])
-        k = sym(k_name)
-        if not vec.uses_index(body.value, k):
+        if not vec.uses_index(body.value, sym(k_name)):
             return None
+        return self.family_extreme_built(word, k_name, lo, hi, body)
+
+    def family_extreme_built(self, word: str, k_name: str, lo: Built, hi: Built,
+                             body: Built) -> Built:
+        """``max(k, lo, hi, body)`` over a family from its built parts (ASCII and LaTeX)."""
+        k = sym(k_name)
         value = vec.family_extreme(word, k, lo.value, hi.value, body.value)
         conds = list(lo.conditions) + list(hi.conditions) + [
             Condition(c.relation, c.why, c.kind, ((k_name, lo.value, hi.value), *c.bound),
@@ -643,8 +668,7 @@ class Builder:
         return Built(value, f"{word}({k_name}, {lo.shown}, {hi.shown}, {body.shown})",
                      tuple(conds))
 
-    def _derivative(self, name: str, args: list[Built], nodes: list[Tree[Token] | Token],
-                    line: int, col: int) -> Built:
+    def _derivative(self, name: str, args: list[Built], line: int, col: int) -> Built:
         f, x = args
         shown = f"{name}({f.shown}, {x.shown})"
         if name == "grad":
@@ -655,14 +679,17 @@ class Builder:
         if shape_of(f.value):
             raise vec.ShapeError("shape-mismatch", what="diff(f, x)",
                                  detail="f is a vector or matrix; differentiate a number")
-        try:
-            from checker.vectors.ir import expand
+        from checker.vectors.calculus import NotStructural, derivative
+        from checker.vectors.ir import expand
 
-            fx = expand(f.value)
-        except NotExpandable as exc:
-            raise vec.ShapeError("symbolic-dimension", what="diff(f, x)",
-                                 detail=str(exc)) from exc
-        value = sp.diff(fx, x.value)
+        try:
+            value = sp.diff(expand(f.value), x.value)
+        except NotExpandable as exc:  # a symbolic dimension: by the structure's rules
+            try:
+                value = derivative(f.value, x.value)
+            except NotStructural as why:
+                raise vec.ShapeError("symbolic-dimension", what="diff(f, x)",
+                                     detail=f"{exc}; {why}") from why
         if value.has(sp.Derivative, sp.Subs):
             raise BuildError("syntax", line, col,
                              detail=f"{name}: this derivative has no closed form here")

@@ -44,6 +44,8 @@ from checker.syntax.build import (
     opaque_term,
     tree_size,
 )
+from checker.vectors import build as vec
+from checker.vectors.ir import Coord, shape_of
 
 PLACEHOLDER = "\ue000"  # stands for one pre-built expression in the rewritten line
 MAX_LATEX_DEPTH = 40  # open { ( [ | at once (as MAX_BRACKET_DEPTH for ASCII)
@@ -53,7 +55,7 @@ GREEK_NAMES = {"epsilon": "eps", "varepsilon": "eps", "vartheta": "theta", "varp
 FUNCTION_COMMANDS = {"exp": "exp", "log": "log", "ln": "ln", "sin": "sin", "cos": "cos",
                      "tan": "tan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
                      "arctan": "atan", "arcsin": "asin", "arccos": "acos", "max": "max",
-                     "min": "min", "Phi": "Phi"}
+                     "min": "min", "det": "det", "Phi": "Phi"}
 ACCENTS = {"bar": "bar", "overline": "bar", "hat": "hat", "widehat": "hat", "tilde": "tilde",
            "widetilde": "tilde"}
 RELOPS = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=",
@@ -78,6 +80,8 @@ KNOWN_COMMANDS = frozenset({
     "cdot", "times", "div", "le", "leq", "leqslant", "ge", "geq", "geqslant", "ne", "neq",
     "lt", "gt", "lvert", "rvert", "vert", "lfloor", "rfloor", "lceil", "rceil",
     "quad", "qquad", "displaystyle", "textstyle", "limits", "nolimits",
+    # vectors, matrices and families (docs/vectors.md)
+    "prod", "langle", "rangle", "Vert", "lVert", "rVert", "top", "intercal", "infty",
 })
 # commands that define or expand macros, read or write files, or change how TeX reads
 MACRO_COMMANDS = frozenset(
@@ -123,21 +127,29 @@ class _PostLex:
       ``\\sqrt`` (one), digits are single arguments (``\\frac12`` is 1/2, ``x^23`` is x^2 3).
     """
 
-    always_accept = ("BAR", "NUMBER")
+    always_accept = ("BAR", "NBAR", "NUMBER")
     _OPERAND_ENDS = frozenset({"NUMBER", "DIGIT", "LETTER", "GREEK", "NAMECMD", "_RPAR",
                                "_RBRACK", "_RBRACE", "_RBAR", "_RFLOOR", "_RCEIL", "_RSET",
-                               "BANG", "BB"})
+                               "BANG", "BB", "_RNORM", "_RANGLE", "TOP", "INFTY"})
     _TAKES: ClassVar[dict[str, int]] = {"FRAC": 2, "BINOM": 2, "SQRT": 1, "POW": 1,
                                         "_SUB": 1, "ACCENT": 1}
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         depth = 0
+        norms = 0  # norms open (a bare \\| closes one when it follows an operand)
         prev = ""
         pending = 0  # single-token arguments still to come
         groups: list[tuple[str, int]] = []  # open { or [ with the arguments pending after it
         for tok in stream:
             if tok.type == "BAR":
                 tok.type = "_LBAR" if depth == 0 or prev not in self._OPERAND_ENDS else "_RBAR"
+            if tok.type == "NBAR":
+                tok.type = "_LNORM" if norms == 0 or prev not in self._OPERAND_ENDS \
+                    else "_RNORM"
+            if tok.type == "_LNORM":
+                norms += 1
+            elif tok.type == "_RNORM":
+                norms -= 1
             if tok.type == "_LBAR":
                 depth += 1
             elif tok.type == "_RBAR":
@@ -398,6 +410,9 @@ class LatexBuilder(Builder):
         if name in FUNCTIONS:
             raise self.error("reserved-name", node, name=name, why="a function",
                              use=f"used without arguments: write \\operatorname{{{name}}}(...)")
+        node_value = vec.variable(name)  # a declared vector, matrix or coordinate (z_k)
+        if node_value is not None:
+            return Built(node_value, name, ())
         return Built(sym(name), name, ())
 
     # -- operators
@@ -414,7 +429,7 @@ class LatexBuilder(Builder):
         value = parts[0].value
         shown = _paren(parts[0].shown)
         for i, b in enumerate(parts[1:], start=2):
-            value = value * b.value
+            value = vec.multiply(value, b.value)  # w^\\top x: an inner product
             shown = f"({shown} * {_paren(b.shown)})" if i < len(parts) else \
                 f"{shown} * {_paren(b.shown)}"
         return Built(value, shown, tuple(c for b in parts for c in b.conditions))
@@ -431,11 +446,20 @@ class LatexBuilder(Builder):
 
     def _power(self, node: Tree[Token]) -> Built:
         base = node.children[0]
+        script = node.children[2]
+        if isinstance(script, Tree) and script.data == "tmark":  # w^\\top, A^{\\top}
+            b = self.build(base)
+            value = vec.power(b.value, sp.Symbol("T"))
+            if value is None:
+                raise self.error("shape-mismatch", script, what="^\\top",
+                                 detail=f"{b.shown} is a number; ^\\top transposes a vector "
+                                 "or a matrix")
+            return Built(value, f"{_paren(b.shown)}^T", b.conditions)
         if isinstance(base, Tree) and base.data == "call":
             head, arg = self._call_product(base)
             if head is not None and arg is not None:  # x(y+1)^2 is x*(y+1)^2
                 powered = super()._power(Tree("power", [arg, *node.children[1:]], node.meta))
-                return Built(head.value * powered.value,
+                return Built(vec.multiply(head.value, powered.value),
                              f"{_paren(head.shown)} * {_paren(powered.shown)}",
                              head.conditions + powered.conditions)
         return super()._power(node)
@@ -474,7 +498,7 @@ class LatexBuilder(Builder):
     # -- functions
     def apply(self, name: str, args: Sequence[Built], at: Tree[Token] | Token) -> Built:
         """A function of the ASCII language applied to built arguments."""
-        lo, hi, fn = FUNCTIONS[name]
+        lo, hi, _ = FUNCTIONS[name]
         line, col = self.place(at)
         if not lo <= len(args) <= hi:
             expected = ARITY_WORDS.get(lo, f"{lo} arguments") if lo == hi else \
@@ -482,17 +506,7 @@ class LatexBuilder(Builder):
             given = len(args)
             raise BuildError("wrong-arity", line, col, name=name, expected=expected,
                              given=f"{given} {'was' if given == 1 else 'were'}")
-        try:
-            value, conds = fn([a.value for a in args])
-        except OverflowError as exc:
-            raise BuildError("argument-too-large", line, col, function=name,
-                             args=", ".join(a.shown for a in args), detail=str(exc)) from exc
-        except ValueError as exc:
-            raise BuildError("syntax", line, col, detail=f"{name}: {exc}") from exc
-        all_conds = [c for a in args for c in a.conditions] + conds
-        shown_name = "log" if name == "ln" else name
-        return Built(value, f"{shown_name}({', '.join(a.shown for a in args)})",
-                     tuple(all_conds))
+        return self.call_built(name, list(args), line, col)
 
     def _function(self, node: Tree[Token], args: list[Built]) -> Built:
         func_tok, scripts = node.children[0], node.children[1]
@@ -509,6 +523,18 @@ class LatexBuilder(Builder):
                 power, after_pow = s, False
             else:
                 base = s
+        if name in ("max", "min") and base is None and power is None and len(args) == 4 and \
+                isinstance(args[0].value, sp.Symbol) and args[0].shown not in vec.current() \
+                and vec.uses_index(args[3].value, args[0].value):
+            # \\max(k, 1, K, z_k): over a family, as max(k, 1, K, z_k) in ASCII
+            return self.family_extreme_built(name, args[0].shown, args[1], args[2], args[3])
+        if base is not None and name in ("max", "min"):  # \\max_k z_k: over a family
+            if power is not None or len(args) != 1:
+                raise self.error("syntax", func_tok, detail=f"\\{word}_{{k}} takes one body: "
+                                 f"\\{word}_{{k}} z_k or \\{word}_{{1 \\le k \\le K}} z_k")
+            k_name = self._index_name(base)
+            lo, hi = self._implied_range(k_name, args[0], func_tok)
+            return self.family_extreme_built(name, k_name, lo, hi, args[0])
         if base is not None:
             if name != "log":
                 raise self.error("syntax", func_tok, detail=f"\\{word} takes no subscript")
@@ -554,7 +580,7 @@ class LatexBuilder(Builder):
         name = self.name_of(head)
         if name in FUNCTIONS or len(args.children) != 1:
             return None, None
-        if name in self.declared or name in CONSTANTS:
+        if name in self.declared or name in CONSTANTS or name in vec.current():
             return self._lname(head), Tree("paren", [args.children[0]], args.meta)
         return None, None
 
@@ -562,12 +588,22 @@ class LatexBuilder(Builder):
         head, args = node.children
         assert isinstance(head, Tree) and isinstance(args, Tree)
         name = self.name_of(head)
+        if name in ("sum", "prod") and args.children:  # \\operatorname{sum}(k, 1, n, k)
+            line, col = self.place(head)
+            var = args.children[0]
+            nodes = list(args.children)
+            if isinstance(var, Tree) and var.data == "lname":
+                nodes[0] = Tree("name", [Token("NAME", self.name_of(var), line=1, column=col)])
+            if len(nodes) != 4:
+                raise self.error("wrong-arity", head, name=name, expected=ARITY_WORDS[4],
+                                 given=f"{len(nodes)} {'was' if len(nodes) == 1 else 'were'}")
+            return self._finite_sum(nodes, line, col, name)
         if name in FUNCTIONS:
             return self.apply(name, [self.build(a) for a in args.children], head)
         first, arg = self._call_product(node)
         if first is not None and arg is not None:
             inner = self.build(arg)
-            return Built(first.value * inner.value, f"{_paren(first.shown)} * "
+            return Built(vec.multiply(first.value, inner.value), f"{_paren(first.shown)} * "
                          f"{_paren(inner.shown)}", first.conditions + inner.conditions)
         explicit = isinstance(head.children[0], Token) and head.children[0].type == "NAMECMD" \
             and str(head.children[0]).startswith("\\operatorname")
@@ -605,7 +641,7 @@ class LatexBuilder(Builder):
         return opaque_term(head, args_tree.children, "orel", _event_op, self.build)
 
     def _bigsum(self, node: Tree[Token]) -> Built:
-        _sum_tok, var, eq, lo, _pow, hi, body = node.children
+        sum_tok, var, eq, lo, _pow, hi, body = node.children
         assert isinstance(eq, Token) and isinstance(var, Tree) and isinstance(body, Tree)
         if RELOPS[str(eq)] != "=":
             raise self.error("syntax", eq, detail="\\sum_{k=a}^{b}: write = after the index")
@@ -614,7 +650,103 @@ class LatexBuilder(Builder):
         name_tree: Tree[Token] = Tree("name", [Token("NAME", k_name, line=1, column=col)])
         body_node = body.children[0] if len(body.children) == 1 else Tree("juxt", body.children,
                                                                            body.meta)
-        return self._finite_sum([name_tree, lo, hi, body_node], line, col)
+        return self._finite_sum([name_tree, lo, hi, body_node], line, col, _bigop(sum_tok))
+
+    # -- vectors, matrices and families (docs/vectors.md): the ASCII builder's own logic
+    def _inner(self, node: Tree[Token]) -> Built:
+        a, b = (self.build(c) for c in node.children)
+        return self.inner_of(a, b)
+
+    def _norm(self, node: Tree[Token]) -> Built:
+        inner = self.build(node.children[0])
+        if len(node.children) == 1:  # \\|x\\|: the Euclidean norm of a vector
+            if len(shape_of(inner.value)) == 2 and 1 not in shape_of(inner.value):
+                raise self.error("syntax", node, detail="the norm of a matrix needs its "
+                                 "subscript: \\|A\\|_{op} (= \\|A\\|_2) or \\|A\\|_F")
+            return self.norm_of(inner, "_2")
+        sub_node = node.children[1]
+        assert isinstance(sub_node, Tree)
+        words = []
+        for tok in sub_node.children:
+            assert isinstance(tok, Token)
+            words.append("inf" if tok.type == "INFTY" else
+                         _namecmd(tok)[1] if tok.type == "NAMECMD" else str(tok))
+        sub = "".join(words)
+        if sub not in ("1", "2", "inf", "op", "F"):
+            raise self.error("syntax", sub_node, detail=f"a norm's subscript is 1, 2, \\infty, "
+                             f"op or F (\\|x\\|_1, \\|A\\|_{{op}}); got {sub!r}")
+        return self.norm_of(inner, f"_{sub}")
+
+    def _tmark(self, node: Tree[Token]) -> Built:
+        raise self.error("syntax", node, detail="\\top marks a transpose: write it as an "
+                         "exponent, w^\\top x")
+
+    def _index_name(self, node: Tree[Token] | Token) -> str:
+        if not (isinstance(node, Tree) and node.data == "lname"):
+            raise self.error("bad-sum", node, got=self.source(node))
+        k_name = self.name_of(node)
+        if k_name in CONSTANTS or k_name in vec.current():
+            raise self.error("reserved-name", node, name=k_name, why="a constant or a vector",
+                             use="an index")
+        return k_name
+
+    def _implied_range(self, k_name: str, body: Built,
+                       at: Tree[Token] | Token) -> tuple[Built, Built]:
+        """The range 1..n of ``\\sum_k z_k``, ``\\max_k z_k``: the length of the declared
+        family (or vector) that the body indexes by k, exactly ``z_k``; one length only."""
+        k = sym(k_name)
+        sizes: set[sp.Expr] = set()
+        for c in body.value.atoms(Coord):
+            if k not in c.args[1].free_symbols:
+                continue
+            shape = vec.current().get(str(c.args[0].name))
+            if c.args[1] != k or shape is None:
+                sizes = set()
+                break
+            sizes.add(shape[0])
+        if len(sizes) != 1:
+            raise self.error("syntax", at, detail=f"a range given by its index alone ranges "
+                             f"over one declared family indexed by {k_name} (z_{k_name}); "
+                             f"write the bounds: _{{{k_name}=1}}^{{K}}, or "
+                             f"_{{1 \\le {k_name} \\le K}} for \\max and \\min")
+        n = sizes.pop()
+        return Built(sp.Integer(1), "1", ()), Built(n, str(n), ())
+
+    def _bigsum_implied(self, node: Tree[Token]) -> Built:
+        sum_tok, var, body = node.children
+        assert isinstance(body, Tree)
+        k_name = self._index_name(var)
+        body_node = body.children[0] if len(body.children) == 1 else Tree("juxt", body.children,
+                                                                           body.meta)
+        inner = self.build(body_node)
+        lo, hi = self._implied_range(k_name, inner, sum_tok)
+        line, col = self.place(sum_tok)
+        return self.finite_sum_built(k_name, lo, hi, inner, line, col, _bigop(sum_tok))
+
+    def _func_range(self, node: Tree[Token]) -> Built:
+        func_tok, lo_node, op1, var, op2, hi_node, body = node.children
+        assert isinstance(func_tok, Token) and isinstance(op1, Token) and isinstance(op2, Token)
+        word = str(func_tok)[1:]
+        if word not in ("max", "min") or RELOPS[str(op1)] != "<=" or RELOPS[str(op2)] != "<=":
+            raise self.error("syntax", func_tok, detail="a range under \\max or \\min is "
+                             f"written {{1 \\le k \\le K}}; \\{word} takes no such range"
+                             if word not in ("max", "min") else
+                             "a range under \\max or \\min is written {1 \\le k \\le K}")
+        k_name = self._index_name(var)
+        lo, hi = self.build(lo_node), self.build(hi_node)
+        if isinstance(body, Tree) and body.data == "bare":
+            inner = self.build(body.children[0]) if len(body.children) == 1 else self._juxt(body)
+        else:
+            inner = self.build(body)
+        if not vec.uses_index(inner.value, sym(k_name)):
+            raise self.error("syntax", func_tok, detail=f"\\{word} over {k_name}: the body "
+                             f"uses no member of a family indexed by {k_name} (z_{k_name})")
+        return self.family_extreme_built(FUNCTION_COMMANDS[word], k_name, lo, hi, inner)
+
+
+def _bigop(tok: Tree[Token] | Token) -> str:
+    """``sum`` for ``\\sum``, ``prod`` for ``\\prod``."""
+    return str(tok).strip()[1:]
 
 
 # ------------------------------------------------------------------------------ rewriting
@@ -651,7 +783,8 @@ def _pieces(tree: Tree[Token], builder: LatexBuilder) -> list[_Piece]:
     for n, item in enumerate(items):
         if n:  # the comma between two items
             out.append(_Piece(out[-1].end, _span(item)[0], ","))
-        if not isinstance(item, Tree) or item.data not in ("lchain", "lcont", "lin", "lkind"):
+        if not isinstance(item, Tree) or item.data not in ("lchain", "lcont", "lin", "lkind",
+                                                            "lspace", "lbox"):
             expr(item)
             continue
         if item.data in ("lchain", "lcont"):
@@ -660,6 +793,38 @@ def _pieces(tree: Tree[Token], builder: LatexBuilder) -> list[_Piece]:
                     sign(c, RELOPS[str(c)])
                 else:
                     expr(c)
+        elif item.data in ("lspace", "lbox"):  # w \\in \\mathbb{R}^d, x \\in [0, 1]^d
+            subject, in_tok, where, pow_tok, script = item.children
+            assert isinstance(in_tok, Token) and isinstance(pow_tok, Token)
+            expr(subject)
+            sign(in_tok, "in")
+            if isinstance(where, Token):  # \\mathbb{R}
+                letter = str(where).replace("\\mathbb", "").strip(" {}")
+                if letter != "R":
+                    raise builder.error("bad-declaration", where, detail="vectors and "
+                                        "matrices are declared in \\mathbb{R}^d or "
+                                        "\\mathbb{R}^{m \\times d}")
+                start = _span(where)[0]
+                head = "R"
+            else:
+                lo, hi = where.children
+                left, right = INTERVALS[where.data]
+                start = _span(where)[0]
+                out.append(_Piece(start, _span(lo)[0], left))
+                expr(lo)
+                out.append(_Piece(out[-1].end, _span(hi)[0], ","))
+                expr(hi)
+                start = out[-1].end
+                head = right
+            # the space in ASCII (R^d, R^(m x d), ]^(d + 1)), in the place of what it reads
+            text = head + "^" + _space_dims(builder, script, matrix=isinstance(where, Token))
+            end = _span(script)[1]
+            if end < len(builder.text) and builder.text[end] == "}":
+                end += 1
+            if len(text) > end - start:
+                raise builder.error("bad-declaration", script, detail="write the dimension as "
+                                    "a name or a number (\\mathbb{R}^d, \\mathbb{R}^{m \\times d})")
+            out.append(_Piece(start, end, text))
         elif item.data == "lin":
             subject, in_tok, interval = item.children
             assert isinstance(in_tok, Token) and isinstance(interval, Tree)
@@ -685,6 +850,26 @@ def _pieces(tree: Tree[Token], builder: LatexBuilder) -> list[_Piece]:
             _, e = _span(bb)
             out.append(_Piece(s, e, KINDS[letter]))
     return out
+
+
+def _space_dims(builder: LatexBuilder, script: Tree[Token] | Token, matrix: bool) -> str:
+    """The dimensions of ``\\mathbb{R}^{...}`` in the ASCII language: ``d``, ``(d + 1)``,
+    ``(m x d)`` (a matrix's two sides are names or numbers, as in ASCII)."""
+    assert isinstance(script, Tree)
+    if script.data == "product" and len(script.children) == 3 and \
+            str(script.children[1]).strip() == "\\times":
+        if not matrix:
+            raise builder.error("bad-declaration", script, detail="a box [a, b]^d has one "
+                                "dimension")
+        sides = [builder.build(c) for c in (script.children[0], script.children[2])]
+        for side, node in zip(sides, (script.children[0], script.children[2]), strict=True):
+            if not (isinstance(side.value, sp.Symbol) or side.value.is_Integer):
+                raise builder.error("bad-declaration", node, detail="each side of m \\times d "
+                                    "is a name or a number")
+        return f"({sides[0].shown} x {sides[1].shown})"
+    dim = builder.build(script)
+    return dim.shown if isinstance(dim.value, sp.Symbol) or dim.value.is_Integer \
+        else f"({dim.shown})"
 
 
 def split_justification(text: str, start: int, end: int,

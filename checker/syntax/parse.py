@@ -47,7 +47,7 @@ from checker.syntax.build import (
     tree_size,
 )
 from checker.vectors import build as vec
-from checker.vectors.ir import Coord
+from checker.vectors.ir import Coord, MatVar, VecVar
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_LINE_CHARS = 1000
@@ -381,6 +381,8 @@ class _Lines:
             return name
         if isinstance(node, Tree) and node.data.endswith("latex"):  # $x$ (docs/latex.md)
             value = self.expr(node).value
+            if isinstance(value, (VecVar, MatVar)):  # declared a vector (this very line)
+                value = value.args[0]
             if isinstance(value, sp.Symbol):
                 return str(value.name)
         line, col = self.b.place(node)
@@ -461,24 +463,41 @@ def _family_name(d: Declaration, k: str) -> str | None:
 
 
 def _shapes_of(items: Any, line0: int, text: str,
-               shapes: dict[str, tuple[sp.Expr, sp.Expr]]) -> None:
-    """Add the vectors, matrices and families an ``items`` tree declares to ``shapes``."""
+               shapes: dict[str, tuple[sp.Expr, sp.Expr]],
+               latex: dict[int, Any] | None = None) -> None:
+    """Add the vectors, matrices and families an ``items`` tree declares to ``shapes``
+    (``latex``: the expressions built for the line's LaTeX placeholders, by offset)."""
     lines = _Lines(text, line0)
+    lines.b.latex = latex or {}
+
+    def name_of(node: Any) -> str | None:
+        if isinstance(node, Tree) and node.data.endswith("name"):
+            return str(node.children[0])
+        if isinstance(node, Tree) and node.data.endswith("latex"):  # $w$ (docs/latex.md)
+            tok = node.children[0]
+            built = lines.b.latex.get(tok.start_pos or 0) if isinstance(tok, Token) else None
+            value = built.value if built is not None else None
+            if isinstance(value, (VecVar, MatVar)):
+                value = value.args[0]
+            if isinstance(value, sp.Symbol):
+                return str(value.name)
+        return None
+
     pending: list[str] = []
     for item in items.children:
         if not isinstance(item, Tree):
             continue
         if item.data == "item_bare":
-            node = item.children[0]
-            if isinstance(node, Tree) and node.data.endswith("name"):
-                pending.append(str(node.children[0]))
+            bare = name_of(item.children[0])
+            if bare is not None:
+                pending.append(bare)
             continue
         if item.data in ("item_space", "item_box"):
-            node = item.children[0]
-            if not (isinstance(node, Tree) and node.data.endswith("name")):
+            subject = name_of(item.children[0])
+            if subject is None:
                 pending = []
                 continue
-            names = [*pending, str(node.children[0])]
+            names = [*pending, subject]
             try:
                 if item.data == "item_space":
                     space = lines.space(item.children[1])
@@ -509,17 +528,33 @@ def declared_shapes(chunks: list[tuple[int, str]]) -> dict[str, tuple[sp.Expr, s
     shapes: dict[str, tuple[sp.Expr, sp.Expr]] = {}
     for line0, chunk in chunks:
         code = chunk.split("#", 1)[0].strip()
-        if not code.startswith(("given", "assume")) or " in " not in code:
+        if not code.startswith(("given", "assume")) or (" in " not in code
+                                                         and "\\in" not in code):
             continue
         if len(chunk) > MAX_LINE_CHARS * 4:
             continue
-        try:
-            tree = _parser().parse(chunk, start="line")
-        except LarkError:
-            continue
-        if isinstance(tree, Tree) and tree.data in ("given", "assume"):
-            _shapes_of(tree.children[0], line0, chunk, shapes)
+        shapes_of_line(chunk, line0, shapes)
     return shapes
+
+
+def shapes_of_line(chunk: str, line0: int, shapes: dict[str, tuple[sp.Expr, sp.Expr]],
+                   latex: Any = None, start: str = "line") -> None:
+    """Add what a ``given``/``assume`` line declares to ``shapes``; its LaTeX (``$...$``, or
+    ``latex``: the line as a .tex file's rewriting gives it) read first. Quietly nothing
+    for a line that cannot be read (its error comes when it is parsed for real)."""
+    text, table = chunk, {}
+    try:
+        if latex is None and "$" in chunk:
+            from checker.syntax.latex import rewrite_dollars
+
+            latex = rewrite_dollars(chunk, line0)
+        if latex is not None:
+            text, table = latex.text, latex.table
+        tree = _parser().parse(text, start=start)
+        if isinstance(tree, Tree) and tree.data in ("given", "assume", "assumption_text"):
+            _shapes_of(tree.children[0], line0, chunk, shapes, table)
+    except (LarkError, BuildError, RecursionError, vec.ShapeError):
+        return
 
 
 # ------------------------------------------------------------------------------ files
@@ -835,10 +870,8 @@ def parse_assumptions(text: str) -> tuple[Declaration, ...]:
     """Assumptions such as ``x in [-5, 5]`` or ``m >= 1 integer``; raises ParseError.
     Vectors it declares (``w, x in R^d``) are in force in its own expressions."""
     shapes = dict(vec.current())
-    with contextlib.suppress(LarkError, RecursionError):
-        if len(text) <= MAX_LINE_CHARS:
-            tree = _parser().parse(text.strip(), start="assumption_text")
-            _shapes_of(tree.children[0], 1, text.strip(), shapes)
+    if len(text) <= MAX_LINE_CHARS:
+        shapes_of_line(text.strip(), 1, shapes, start="assumption_text")
     with vec.declared(shapes):
         return _parse_single(text, "assumption_text")  # type: ignore[no-any-return]
 

@@ -34,6 +34,7 @@ from checker.syntax.latex import (
     rewrite,
     rewrite_dollars,
 )
+from checker.vectors import build as vec
 
 MAX_ROW_LINES = 30  # physical lines in one row of a derivation
 ENVIRONMENTS = ("align", "align*", "equation", "equation*", "gather", "gather*")
@@ -44,6 +45,7 @@ DEFINING = frozenset({"newcommand", "renewcommand", "providecommand", "DeclareMa
 HARMLESS_OUTSIDE_MATH = frozenset({"usepackage", "RequirePackage", "documentclass",
                                    "includegraphics", "makeatletter"})
 COMMANDS = {"exercise": 0, "given": 1, "assume": 1, "define": 2, "fact": 2, "goal": 1}
+_GIVEN = re.compile(r"\s*(given|assume)\b")
 DIRECTIVE = re.compile(r"%\s*proofcheck\s*:")
 
 _BEGIN_END = re.compile(r"\\(begin|end)\s*\{([A-Za-z*]+)\}")
@@ -405,45 +407,66 @@ def parse_tex(text: str, path: str) -> tuple[Any, list[Diagnostic]]:
         statements: list[_Statement] = []  # a hostile file: nothing more is read
     else:
         statements = sorted(reader.statements, key=lambda s: s.offset)
-    for st in statements:
-        if sum(d.severity == "error" for d in diags) >= MAX_ERRORS:
-            diags.append(make("too-many-errors", file=path, line=st.line0, col=1,
-                              limit=MAX_ERRORS))
-            break
-        if st.kind == "qed":
-            if open_show:
-                pieces.append((reader.line_of(st.offset), "qed"))
+    # the vectors, matrices and families the givens declare are in force on every line
+    with vec.declared(_declared_shapes(statements)):
+        for st in statements:
+            if sum(d.severity == "error" for d in diags) >= MAX_ERRORS:
+                diags.append(make("too-many-errors", file=path, line=st.line0, col=1,
+                                  limit=MAX_ERRORS))
+                break
+            if st.kind == "qed":
+                if open_show:
+                    pieces.append((reader.line_of(st.offset), "qed"))
+                    open_show = False
+                continue
+            try:
+                if st.name is not None:
+                    st.text = _name_in_place(st, reader)
+                frozen = frozenset(declared)
+                if st.dollars:
+                    latex: Rewritten = rewrite_dollars(st.text, st.line0, frozen)
+                else:
+                    latex = rewrite(st.text, st.line0, st.segments, frozen, _keep_all(st))
+                piece = parse_line(st.text, st.line0, declared=frozen, latex=latex)
+            except BuildError as exc:
+                reader.error_at(exc.code, exc.line, exc.col, **exc.fields)
+                continue
+            except _LineError as exc:
+                reader.error_at(exc.code, exc.line, exc.col, **exc.fields)
+                continue
+            except RecursionError:
+                reader.error_at("nesting-too-deep", st.line0, 1, depth="too many", limit=100)
+                continue
+            declared |= declared_names(piece)
+            if isinstance(piece, Show) and piece.justification.kind == "none":
+                open_show = True
+            elif piece == "qed":
                 open_show = False
-            continue
-        try:
-            if st.name is not None:
-                st.text = _name_in_place(st, reader)
-            frozen = frozenset(declared)
-            if st.dollars:
-                latex: Rewritten = rewrite_dollars(st.text, st.line0, frozen)
-            else:
-                latex = rewrite(st.text, st.line0, st.segments, frozen, _keep_all(st))
-            piece = parse_line(st.text, st.line0, declared=frozen, latex=latex)
-        except BuildError as exc:
-            reader.error_at(exc.code, exc.line, exc.col, **exc.fields)
-            continue
-        except _LineError as exc:
-            reader.error_at(exc.code, exc.line, exc.col, **exc.fields)
-            continue
-        except RecursionError:
-            reader.error_at("nesting-too-deep", st.line0, 1, depth="too many", limit=100)
-            continue
-        declared |= declared_names(piece)
-        if isinstance(piece, Show) and piece.justification.kind == "none":
-            open_show = True
-        elif piece == "qed":
-            open_show = False
-        pieces.append((st.line0, piece))
+            pieces.append((st.line0, piece))
     if open_show and pieces:  # the goal's block ends with the document
         pieces.append((len(reader.physical), "qed"))
     proof = _assemble(pieces, path, reader.physical, diags)
     diags.sort(key=lambda d: (d.line, d.col))
     return proof, diags
+
+
+def _declared_shapes(statements: list[_Statement]) -> dict[str, Any]:
+    """The vectors, matrices and families declared by the homework's givens (``\\given{w, x
+    \\in \\mathbb{R}^d}``), over those in force around it (an exercise's), read before its
+    expressions are built, as ``checker.syntax.parse.declared_shapes`` does for .proof files."""
+    from checker.syntax.parse import shapes_of_line
+
+    shapes = dict(vec.current())
+    for st in statements:
+        if st.kind != "line" or not _GIVEN.match(st.text):
+            continue
+        try:
+            latex = None if st.dollars else rewrite(st.text, st.line0, st.segments,
+                                                     frozenset(), _keep_all(st))
+        except (BuildError, RecursionError):
+            continue
+        shapes_of_line(st.text, st.line0, shapes, latex)
+    return shapes
 
 
 def _keep_all(st: _Statement) -> list[tuple[int, int]]:

@@ -300,7 +300,11 @@ def literal(values: list[sp.Expr]) -> sp.Expr:
 
 
 def gradient(f: sp.Expr, x: sp.Expr) -> sp.Expr:
-    """``grad(f, w)`` for a vector w of a concrete dimension: the vector of partials."""
+    """``grad(f, w)``: at a concrete dimension the vector of partials; at a symbolic one,
+    computed structurally (checker/vectors/calculus.py: grad(<w, x>, w) = x), or refused
+    with the code ``symbolic-dimension`` and the reason."""
+    from checker.vectors.calculus import NotStructural
+    from checker.vectors.calculus import gradient as structural
     from checker.vectors.ir import NotExpandable, expand
 
     s = shape_of(x)
@@ -314,7 +318,11 @@ def gradient(f: sp.Expr, x: sp.Expr) -> sp.Expr:
         coords = list(expand(x))
         fx = expand(f)
     except NotExpandable as exc:
-        raise ShapeError("symbolic-dimension", what="grad(f, w)", detail=str(exc)) from exc
+        try:
+            return structural(f, x)
+        except NotStructural as why:
+            raise ShapeError("symbolic-dimension", what="grad(f, w)",
+                             detail=f"{exc}; {why}") from why
     return VecLit(*[sp.diff(fx, c) for c in coords])
 
 
@@ -343,6 +351,8 @@ def check_relation(lhs: sp.Expr, op: str, rhs: sp.Expr) -> None:
     sl, sr = shape_of(lhs), shape_of(rhs)
     if not sl and not sr:
         return
+    if (lhs == 0 and not sl) or (rhs == 0 and not sr):
+        sl = sr = sl or sr  # u = 0: the zero vector (grad(f, w) = 0: the gradient vanishes)
     if bool(sl) != bool(sr) or not (_same(sl[0], sr[0]) and _same(sl[1], sr[1])):
         raise ShapeError("shape-mismatch", what=f"the two sides of {op!r}",
                          detail=f"{describe_shape(sl)} and {describe_shape(sr)}")
