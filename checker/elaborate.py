@@ -171,8 +171,10 @@ class Elaborator:
         names = set(claim.free_names)
         for h in hyps:
             names |= h.free_names
-        # keep only hypotheses connected to the claim's variables (smaller, faster, cacheable)
-        relevant = _connected(claim, hyps)
+        # keep only hypotheses connected to the claim's variables (smaller, faster, cacheable);
+        # a vector or matrix of a concrete size is connected to its coordinates (det(S) is
+        # written out in S_1_1, ... by the engines: hypotheses about them must come along)
+        relevant = _connected(claim, hyps, lambda ns: ns | self.coordinates(ns))
         names = set(claim.free_names)
         for h in relevant:
             names |= h.free_names
@@ -184,15 +186,19 @@ class Elaborator:
         ``names`` that have a domain of their own: ``sum(k, 1, 3, p_k)`` names only ``p``, but
         when it is written out in coordinates the domains of ``p_1``, ``p_2``, ``p_3`` (from
         ``p_k in (0, 1) for k in 1..3``) must come with it."""
+        return {c for c in self.coordinates(names) if c in self.ctx.domains}
+
+    def coordinates(self, names: set[str]) -> set[str]:
+        """The coordinate names (``p_1``, ``S_1_2``) of the vectors, matrices and families of
+        a concrete dimension among ``names``."""
         out: set[str] = set()
         for name in names:
             shape = self.vector_shapes.get(name)
             if shape is None or not (shape[0].is_Integer and shape[1].is_Integer):
                 continue
             rows, cols = int(shape[0]), int(shape[1])
-            coords = ([f"{name}_{i}" for i in range(1, rows + 1)] if cols == 1 else
-                      [f"{name}_{i}_{j}" for i in range(1, rows + 1) for j in range(1, cols + 1)])
-            out |= {c for c in coords if c in self.ctx.domains}
+            out |= ({f"{name}_{i}" for i in range(1, rows + 1)} if cols == 1 else
+                    {f"{name}_{i}_{j}" for i in range(1, rows + 1) for j in range(1, cols + 1)})
         return out
 
     def let_names(self, *exprs: Expr) -> set[str]:
@@ -864,18 +870,21 @@ def _with_kind(d: Domain, kind: str | None) -> Domain:
     return d
 
 
-def _connected(claim: Relation, hyps: list[Relation]) -> list[Relation]:
-    """The hypotheses that share variables with the claim, directly or through others."""
-    names = set(claim.free_names)
+def _connected(claim: Relation, hyps: list[Relation],
+               expand: Callable[[set[str]], set[str]] = lambda names: names) -> list[Relation]:
+    """The hypotheses that share variables with the claim, directly or through others
+    (``expand`` adds the names a name stands for, such as a matrix's entries)."""
+    names = expand(set(claim.free_names))
     chosen: list[Relation] = []
     rest = list(dict.fromkeys(hyps))
     changed = True
     while changed:
         changed = False
         for h in list(rest):
-            if h.free_names & names or not h.free_names:
+            mentioned = expand(set(h.free_names))
+            if mentioned & names or not h.free_names:
                 chosen.append(h)
-                names |= h.free_names
+                names |= mentioned
                 rest.remove(h)
                 changed = True
     return [h for h in dict.fromkeys(hyps) if h in chosen]

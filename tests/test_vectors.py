@@ -323,3 +323,14 @@ def test_powers_with_a_positive_exponent_are_defined_at_zero() -> None:
     assert r.verdict.status is Status.PROVED, r.verdict
     r = check_claim("|x|^p >= 0", assume=["x real", "p real"], budget_s=2.0)
     assert r.verdict.status is Status.REFUTED and "not defined" in r.verdict.reason
+
+
+def test_hypotheses_about_a_matrix_entries_come_with_the_matrix() -> None:
+    """det(S) names only S, but the engines write it out in S_1_1, ...: the givens about the
+    entries must come with it (they were dropped, and a true claim was refuted at S = 0)."""
+    assume = ["S in R^(2 x 2)", "S_1_1 = s^2, S_1_2 = 0, S_2_1 = 0, S_2_2 = 1", "s > 0"]
+    assert check_claim("det(S) > 0", assume).verdict.status is Status.PROVED
+    v = check_claim("det(S) > 1", assume).verdict
+    assert v.status is Status.REFUTED and v.counterexample is not None
+    values = dict(v.counterexample.values)
+    assert values["S_1_1"] == values["s"] ** 2 and values["S_2_2"] == 1, values
