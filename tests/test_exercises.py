@@ -39,7 +39,7 @@ SLOW_TO_VALIDATE = {"softmax_temperature_monotone_k_classes",
                     "uc_sample_size_finite_class", "deepfool_linear_distance_d_dims",
                     "realizable_finite_class", "cross_entropy_split_bernoulli",
                     "ddpm_posterior_mean_eps_form", "radius_from_confidence_bounds",
-                    "sawtooth_depth_width_two"}
+                    "sawtooth_depth_width_two", "kl_gaussian_same_cov_d_dims"}
 
 
 @pytest.mark.parametrize("ex", [pytest.param(e, marks=pytest.mark.slow)

@@ -47,6 +47,7 @@ from checker.vectors.ir import (
     FamMax,
     FamMin,
     Inner,
+    MatInv,
     MatMul,
     MatVar,
     NotExpandable,
@@ -169,10 +170,22 @@ def _split_sum(s: sp.Sum, positive: set[str]) -> sp.Expr:
     return total
 
 
+def _trace_of(t: sp.Expr) -> sp.Expr:
+    """``tr(t)``, with ``tr(A^(-1)*A) = tr(A*A^(-1)) = n`` for an n x n matrix A (theorems
+    ``tr_inv_mul_self``, ``tr_mul_inv_self``): exact wherever ``A^(-1)`` is defined, and the
+    inverse carries its own condition ``det(A) != 0``."""
+    if isinstance(t, MatMul):
+        a, b = t.args
+        if (isinstance(a, MatInv) and a.args[0] == b) or (isinstance(b, MatInv) and b.args[0] == a):
+            return shape_of(t)[0]
+    return Trace(t)
+
+
 def normalize(e: sp.Expr, positive: set[str] | None = None) -> sp.Expr:
     """Exact rewrites that make equal atoms look equal: the inner product is bilinear and
     symmetric, the trace linear (``<w, x + delta>`` is ``<w, x> + <w, delta>``), matrix
-    products distribute, family sums are linear (``_split_sum``)."""
+    products distribute, family sums are linear (``_split_sum``), and the trace of
+    ``A^(-1)*A`` is the dimension (``_trace_of``)."""
 
     def inner(x: sp.Expr) -> sp.Expr:
         total = sp.Integer(0)
@@ -183,7 +196,7 @@ def normalize(e: sp.Expr, positive: set[str] | None = None) -> sp.Expr:
         return total
 
     def trace(x: sp.Expr) -> sp.Expr:
-        return sp.Add(*[c * Trace(t) for c, t in _linear_terms(x.args[0])])
+        return sp.Add(*[c * _trace_of(t) for c, t in _linear_terms(x.args[0])])
 
     def matmul(x: sp.Expr) -> sp.Expr:
         total = sp.Integer(0)
