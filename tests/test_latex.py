@@ -30,7 +30,8 @@ from checker.syntax.build import BuildError
 from checker.syntax.latex import parse_latex_expression
 from checker.syntax.texfile import parse_tex
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, error_cases
+
 DATA = ROOT / "tests" / "data" / "latex"
 DECLARED = frozenset({"x", "y", "m", "sigma"})
 EQUIVALENCE_BUDGET_S = 10.0  # generous: the verdicts must not depend on the machine's load
@@ -68,17 +69,8 @@ def test_corpus_expression(text: str, value: str, reading: str | None) -> None:
 
 
 def _error_cases() -> list[Any]:
-    cases = []
-    for chunk in (DATA / "errors.test").read_text(encoding="utf-8").split("\n=== ")[1:]:
-        name, _, rest = chunk.partition("\n")
-        text, _, expect = rest.partition("--- expect\n")
-        expected = []
-        for line in expect.strip().splitlines():
-            place, code = line.split()
-            row, col = place.split(":")
-            expected.append((int(row), int(col), code))
-        cases.append(pytest.param(text, expected, id=name.strip()))
-    return cases
+    return [pytest.param(text, expected, id=name)
+            for name, text, expected in error_cases(DATA / "errors.test")]
 
 
 @pytest.mark.parametrize(("text", "expected"), _error_cases())

@@ -12,6 +12,8 @@ import pytest
 from checker.check import check_text
 from checker.syntax.parse import parse_expression
 
+from .conftest import error_cases
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -27,18 +29,7 @@ def _expression_cases() -> list[tuple[str, str, str | None]]:
 
 
 def _error_cases() -> list[tuple[str, str, list[tuple[int, int, str]]]]:
-    cases = []
-    chunks = (DATA / "parse-errors.test").read_text().split("\n=== ")[1:]
-    for chunk in chunks:
-        name, _, rest = chunk.partition("\n")
-        text, _, expect = rest.partition("--- expect\n")
-        expected = []
-        for line in expect.strip().splitlines():
-            place, code = line.split()
-            row, col = place.split(":")
-            expected.append((int(row), int(col), code))
-        cases.append((name.strip(), text, expected))
-    return cases
+    return error_cases(DATA / "parse-errors.test")
 
 
 @pytest.mark.parametrize(("text", "value", "reading"), _expression_cases(),

@@ -11,14 +11,11 @@ installed; ``.ci/run`` installs one.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from typing import Any
 import pytest
 
 from .browser import chromium, missing, requests_made
+from .conftest import wait_up
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISE = "finite_class_agnostic"
@@ -52,16 +50,7 @@ def server() -> Iterator[str]:
         m = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert m is not None, f"no address printed: {line!r}"
         url = m.group(0)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api/health", timeout=5) as r:
-                    if json.load(r)["status"] == "ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        wait_up(url, 90)
         yield url
     finally:
         with contextlib.suppress(ProcessLookupError):

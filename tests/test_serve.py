@@ -32,6 +32,8 @@ from checker.serve.app import MAX_BODY_BYTES, STATIC, ServeConfig, create_app
 from checker.serve.pool import Busy, Pool, PoolSettings
 from checker.serve.worker import WorkerSettings
 
+from .conftest import wait_up
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = (ROOT / "exercises" / "generalization" / "finite_class_agnostic"
             / "solution.proof").read_text(encoding="utf-8")
@@ -398,19 +400,6 @@ def stop(proc: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
-
-
-def wait_up(url: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url + "api/health", timeout=5) as r:
-                if json.load(r)["status"] == "ok":
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.3)
 
 
 def test_proofcheck_serve_prints_its_address_and_checks_a_proof() -> None:

@@ -179,16 +179,23 @@ def _unsign(t: sp.Expr) -> sp.Expr:
     return s[1] if s is not None and s[0] == -1 else t
 
 
-def _relu_lipschitz(cls: type, nv: sp.Expr, terms: list[sp.Expr]) -> list[Fact]:
-    """||relu(u) - relu(v)|| <= ||u - v||: relu is 1-Lipschitz in each coordinate."""
+def _difference(terms: list[sp.Expr]) -> tuple[sp.Expr, sp.Expr] | None:
+    """(u, v) when the two terms are u and -v (in either order), else None."""
     a, b = terms
     pa, pb = _scaled(a), _scaled(b)
     if pa is None and pb is not None and pb[0] == -1:
-        u, v = a, pb[1]
-    elif pb is None and pa is not None and pa[0] == -1:
-        u, v = b, pa[1]
-    else:
+        return a, pb[1]
+    if pb is None and pa is not None and pa[0] == -1:
+        return b, pa[1]
+    return None
+
+
+def _relu_lipschitz(cls: type, nv: sp.Expr, terms: list[sp.Expr]) -> list[Fact]:
+    """||relu(u) - relu(v)|| <= ||u - v||: relu is 1-Lipschitz in each coordinate."""
+    pair = _difference(terms)
+    if pair is None:
         return []
+    u, v = pair
     if not (u.args[0].name == v.args[0].name == "relu"):
         return []
     return [("relu_lipschitz", Relation(nv, "<=", cls(u.args[1] - v.args[1])))]
@@ -196,14 +203,10 @@ def _relu_lipschitz(cls: type, nv: sp.Expr, terms: list[sp.Expr]) -> list[Fact]:
 
 def _linear_difference(nv: sp.Expr, terms: list[sp.Expr]) -> list[Fact]:
     """||A u - A v||_2 = ||A (u - v)||_2 <= ||A||_op ||u - v||_2."""
-    a, b = terms
-    pa, pb = _scaled(a), _scaled(b)
-    if pa is None and pb is not None and pb[0] == -1:
-        u, v = a, pb[1]
-    elif pb is None and pa is not None and pa[0] == -1:
-        u, v = b, pa[1]
-    else:
+    pair = _difference(terms)
+    if pair is None:
         return []
+    u, v = pair
     if u.args[0] != v.args[0] or shape_of(u.args[1])[1] != 1:
         return []
     return [("op_norm_apply_le",
