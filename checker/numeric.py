@@ -6,7 +6,8 @@ into a counterexample, goes through here:
 
 * ``exact(expr, point)``: the exact rational value of a rational expression, or None;
 * ``ball(expr, env, prec)``: a ball containing the value (NaN ball if Arb cannot bound it);
-* ``holds_at(rel, point)``: True / False when certain, None when even 1,000 bits cannot tell;
+* ``holds_at(rel, point)``: True / False when certain, None when even 1,000 bits cannot tell
+  and the difference is not exactly 0 by SymPy's own evaluation (``exact_zero``);
 * ``verify_counterexample(ob, point)``: a ``Counterexample`` only when the point is certainly
   in the domains, satisfies every hypothesis and certainly breaks the claim, and both sides are
   defined there by the language's rules (``PowerRules``: stricter than the evaluator).
@@ -380,6 +381,7 @@ def holds_at(rel: Relation, point: Mapping[str, Fraction]) -> bool | None:
     if value is not None:
         return _decide_exact(value, op)
     env = {n: to_arb(v) for n, v in point.items()}
+    d = arb.nan()
     for prec in PRECISIONS:
         try:
             d = ball(f, env, prec)
@@ -388,7 +390,71 @@ def holds_at(rel: Relation, point: Mapping[str, Fraction]) -> bool | None:
         decided = _decide(d, op)
         if decided is not None:
             return decided
+    if not d.is_nan() and d.contains(0) and exact_zero(f, point):
+        return _decide_exact(Fraction(0), op)
     return None
+
+
+# ------------------------------------------------------------------------------- exact ties
+
+MAX_TIE_DIGITS = 12  # numerator and denominator of a point's values
+MAX_TIE_NODES = 400
+MAX_TIE_POWER = 64  # |p| and q of a rational exponent after substitution
+_TIE_FUNCTIONS = (sp.exp, sp.log, sp.Abs, sp.Max, sp.Min, sp.sin, sp.cos, sp.tan, sp.atan,
+                  sp.sinh, sp.cosh, sp.tanh, sp.erf, sp.erfc, Phi, PhiInv, Sigmoid)
+
+
+def exact_zero(expr: sp.Expr, point: Mapping[str, Fraction]) -> bool:
+    """Whether ``expr`` is exactly 0 at the point, by SymPy's own evaluation of the expression
+    with the point's rationals put in (``x*exp(-x) - exp(-1)`` at x = 1, ``log(2) - log(2)``).
+
+    A tie is where no ball can decide a strict claim (``x*exp(-x) < exp(-1)`` fails only at
+    x = 1). Only a literal zero counts (SymPy's automatic evaluation, which never guesses:
+    an unsimplified value is simply not ``0``); the caller has already seen an Arb ball of
+    1,000 bits around the value contain 0. The tree is rebuilt bottom-up, node by node, so
+    that no node is evaluated with a big number: small points, known functions and small
+    rational exponents only (a power like ``2^(10^9)`` is never built); anything else is
+    False (not known to be 0)."""
+    if any(len(str(abs(v.numerator))) > MAX_TIE_DIGITS or len(str(v.denominator)) >
+           MAX_TIE_DIGITS for v in point.values()):
+        return False
+    if sp.count_ops(expr, visual=False) > MAX_TIE_NODES:
+        return False
+    values = {n: sp.Rational(v.numerator, v.denominator) for n, v in point.items()}
+    try:
+        return _rebuilt(expr, values) is sp.S.Zero
+    except (_NoTie, ZeroDivisionError, ValueError, TypeError, RecursionError):
+        return False
+
+
+class _NoTie(Exception):
+    pass
+
+
+def _rebuilt(e: sp.Expr, values: Mapping[str, sp.Rational]) -> sp.Expr:
+    if e.is_Symbol:
+        if e.name not in values:
+            raise _NoTie(e.name)
+        return values[e.name]
+    if e.is_Rational or e is sp.pi or e is sp.E:
+        return e
+    args = [_rebuilt(a, values) for a in e.args]
+    if e.is_Pow:
+        expo = args[1]
+        if not (expo.is_Rational and abs(int(expo.p)) <= MAX_TIE_POWER and
+                int(expo.q) <= MAX_TIE_POWER):
+            raise _NoTie("power")
+        return sp.Pow(args[0], expo)
+    if e.is_Add:
+        return sp.Add(*args)
+    if e.is_Mul:
+        return sp.Mul(*args)
+    if isinstance(e, _TIE_FUNCTIONS):
+        out = e.func(*args)
+        if out.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise _NoTie("undefined")
+        return out
+    raise _NoTie(type(e).__name__)
 
 
 # ------------------------------------------------------------- the language's definedness rules
