@@ -119,6 +119,8 @@ class Context:
     # assumptions as written (opaque terms kept), for matching theorems' hypotheses
     raw_hypotheses: list[tuple[sp.Expr, str, sp.Expr]] = field(default_factory=list)
     declared: set[str] = field(default_factory=set)
+    # a given `T = e` with T an opaque term: T inside other terms' brackets is e (congruence)
+    same_terms: dict[sp.Expr, sp.Expr] = field(default_factory=dict)
 
 
 def _rational(e: sp.Expr) -> Fraction | None:
@@ -155,7 +157,8 @@ class Elaborator:
 
     def subst(self, e: sp.Expr) -> sp.Expr:
         """``let`` names replaced by their definitions, opaque terms by their variables."""
-        return opaque_symbols(substitute(substitute_lets(e, self.ctx.lets), self.ctx.lets))
+        e = substitute(substitute_lets(e, self.ctx.lets), self.ctx.lets)
+        return opaque_symbols(congruent(e, self.ctx.same_terms))
 
     def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
         return tuple(sorted((n, self.ctx.domains.get(n, _opaque_domain(n))) for n in names))
@@ -498,6 +501,8 @@ class Elaborator:
                 else:
                     self.ctx.hypotheses.append(Relation(left, op, right))
                     self.ctx.raw_hypotheses.append((raw_left, op, raw_right))
+                    if op == "=":
+                        self.same_term(raw_left, raw_right)
         for s in symbols:
             self.ctx.declared.add(s.name)
             self.declared_at.setdefault(s.name, item.span.line)
@@ -509,6 +514,22 @@ class Elaborator:
         for name in names if item.kind else []:
             if sym(name) not in self.ctx.lets:  # an exercise's parameter has its value
                 self.add_domain(name, _with_kind(Domain(), item.kind), item.span)
+
+    def same_term(self, raw_left: sp.Expr, raw_right: sp.Expr) -> None:
+        """A given ``T = e`` with T an opaque term: from now on, T written inside another
+        term's brackets is e (``KL[Q, Prior[M]]`` is ``KL[Q, StdNormal[d]]`` under the given
+        ``Prior[M] = StdNormal[d]``). Terms are functions of what is in their brackets, so
+        this is congruence, an equivalence: without it the two terms were two unknowns and a
+        true step could be refuted by giving them different values."""
+        sides = [congruent(substitute(substitute_lets(e, self.ctx.lets), self.ctx.lets),
+                           self.ctx.same_terms) for e in (raw_left, raw_right)]
+        sides = [self.ctx.same_terms.get(e, e) for e in sides]
+        if sides[0] == sides[1]:
+            return
+        for term, value in (sides, sides[::-1]):
+            if is_opaque(term) and not value.has(term):
+                self.ctx.same_terms[term] = value
+                return
 
     def declare_vector(self, item: Declaration) -> None:
         """``w in R^d``, ``x in [0, 1]^d``, ``p_k in (0, 1) for k in 1..K`` (docs/vectors.md):
@@ -925,6 +946,26 @@ def opaque_symbols(e: sp.Expr) -> sp.Expr:
         return e
     out: sp.Expr = e.replace(is_opaque, lambda t: sym(show(t)))
     return out
+
+
+def congruent(e: sp.Expr, same: dict[sp.Expr, sp.Expr]) -> sp.Expr:
+    """``e`` with every opaque term inside another term's brackets (at any depth, in an
+    event too) rewritten by ``same`` (term -> equal value), inner terms first; a term at the
+    top level keeps its own variable (its given relates it). At most 8 rewrites in a row
+    (``same`` is built without cycles, but a bound costs nothing)."""
+    if not same or not e.atoms(AppliedUndef):
+        return e
+
+    def walk(a: sp.Expr, in_brackets: bool, rewrites: int) -> sp.Expr:
+        if is_opaque(a):
+            a = a.func(*[walk(x, True, rewrites) for x in a.args])
+            value = same.get(a) if in_brackets and rewrites < 8 else None
+            return a if value is None else walk(value, True, rewrites + 1)
+        if not a.args or not a.atoms(AppliedUndef):
+            return a
+        return a.func(*[walk(x, in_brackets, rewrites) for x in a.args])
+
+    return walk(e, False, 0)
 
 
 def _is_opaque_name(name: str) -> bool:

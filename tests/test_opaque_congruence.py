@@ -1,0 +1,47 @@
+"""A given ``T = e`` about an opaque term T holds inside other terms' brackets too
+(congruence): ``KL[Q, Prior[M]]`` is ``KL[Q, StdNormal[d]]`` under ``Prior[M] = StdNormal[d]``.
+Before, the two were independent unknowns and a true step was *refuted*."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from checker.check import check_text
+from checker.elaborate import congruent
+from checker.obligations import Status
+
+
+def _verdicts(text: str) -> dict[str, Status]:
+    result = check_text(text, "t.proof", budget_s=2.0)
+    assert not result.blocked, [d.format() for d in result.diagnostics]
+    return {s.text.split(":")[0]: s.verdict.status for s in result.steps}
+
+
+def test_an_equal_term_inside_brackets_gives_an_equal_term() -> None:
+    v = _verdicts("given a > 0, Prior[M] = StdNormal[d]\n"
+                  "have h1: KL[Q, Prior[M]] = KL[Q, StdNormal[d]]\n"
+                  "have h2: KL[Q, Prior[M]] + a >= KL[Q, StdNormal[d]]\n"
+                  "have h3: KL[Q, Prior[M]] + a <= KL[Q, StdNormal[d]]\n")
+    assert v == {"h1": Status.PROVED, "h2": Status.PROVED, "h3": Status.REFUTED}
+
+
+def test_without_the_given_the_terms_stay_two_unknowns() -> None:
+    v = _verdicts("given a > 0\nhave h1: KL[Q, Prior[M]] = KL[Q, StdNormal[d]]\n")
+    assert v == {"h1": Status.REFUTED}
+
+
+def test_chained_and_reversed_givens_and_numbers() -> None:
+    v = _verdicts("given t > 0, A[X] = B[X], C[Y] = B[X], E[X] = 1/2\n"
+                  "have h1: P[Z > A[X]] = P[Z > C[Y]]\n"
+                  "have h2: Var[X - E[X]] = Var[X - 1/2]\n"
+                  "have h3: P[Z > A[X] + t] = P[Z > C[Y]]\n")
+    assert v["h1"] is Status.PROVED and v["h2"] is Status.PROVED
+    assert v["h3"] is not Status.PROVED
+
+
+def test_rewriting_stops_on_cycles_and_leaves_the_top_level_alone() -> None:
+    a, b = sp.Function("A")(sp.Symbol("X")), sp.Function("B")(sp.Symbol("X"))
+    kl = sp.Function("KL")
+    same = {a: b, b: a}  # never built by same_term (it skips equal sides), but must not hang
+    assert congruent(kl(a), same) in (kl(a), kl(b))
+    assert congruent(a + 1, {a: b}) == a + 1  # a top-level term keeps its own variable
