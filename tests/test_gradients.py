@@ -85,3 +85,27 @@ def test_refused_gradient_says_why() -> None:
     (diag,) = info.value.diagnostics
     assert diag.code == "symbolic-dimension"
     assert "||w||_1" in diag.message and "grad" in diag.message
+
+
+# ------------------------------------------------- where a derivative exists (concrete sizes)
+
+@pytest.mark.parametrize(("claim", "assume", "status"), [
+    ("diff(sqrt(x), x) = 1/(2*sqrt(x))", ["x > 0"], Status.PROVED),
+    ("diff(sqrt(x), x) = 1/(2*sqrt(x))", ["x >= 0"], Status.REFUTED),   # no derivative at 0
+    ("<grad(||w||_2, w), w> = ||w||_2", ["w in R^2"], Status.REFUTED),  # none at w = 0
+])
+def test_a_derivative_is_defined_only_where_it_exists(claim: str, assume: list[str],
+                                                        status: Status) -> None:
+    v = check_claim(claim, assume).verdict
+    assert v.status is status
+    if status is Status.REFUTED:
+        assert "exists" in v.reason and v.counterexample is not None
+        assert all(value == 0 for _, value in v.counterexample.values)
+
+
+@pytest.mark.parametrize("claim", ["grad(relu(<w, x>), w) = x", "diff(abs(t), t) = 1",
+                                   "grad(max(w_1, w_2), w) = w"])
+def test_a_kink_is_refused_at_a_concrete_size_too(claim: str) -> None:
+    with pytest.raises(ParseError) as exc:
+        check_claim(claim, ["w, x in R^2", "t real"])
+    assert "not-differentiable" in str(exc.value.diagnostics[0].format())

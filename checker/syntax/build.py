@@ -52,6 +52,27 @@ class Built:
     conditions: tuple[Condition, ...]
 
 
+def _differentiable(value: sp.Expr, shown: str, line: int, col: int) -> tuple[Condition, ...]:
+    """Where a derivative computed by SymPy exists: where its own value is defined
+    (``diff(sqrt(x), x)`` is ``1/(2*sqrt(x))``: x > 0; the gradient of ``||w||_2`` needs
+    w != 0), on top of where f is. A kink (abs, max, min, relu: SymPy answers with a sign, a
+    step or a delta, and a value at the kink where there is none) is refused."""
+    from checker.engines.definedness import conditions
+
+    if value.has(sp.Heaviside, sp.DiracDelta, sp.sign):
+        raise BuildError("not-differentiable", line, col, what=shown,
+                         detail="abs, max, min and relu have no derivative at their kinks; "
+                         "split the cases (x > 0, x < 0) and differentiate each piece")
+    out: list[Condition] = []
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, (sp.Pow, sp.log)):
+            for rel in conditions(node) or ():
+                c = _cond(rel.lhs, rel.op, rel.rhs, f"where {shown} exists")
+                if c not in out:
+                    out.append(c)
+    return tuple(out)
+
+
 def _cond(lhs: sp.Expr, op: str, rhs: sp.Expr, why: str, kind: str = "plain") -> Condition:
     return Condition(Relation(lhs, op, rhs), why, kind)
 
@@ -672,7 +693,8 @@ class Builder:
         f, x = args
         shown = f"{name}({f.shown}, {x.shown})"
         if name == "grad":
-            return Built(vec.gradient(f.value, x.value), shown, f.conditions)
+            value = vec.gradient(f.value, x.value)
+            return Built(value, shown, f.conditions + _differentiable(value, shown, line, col))
         if not isinstance(x.value, sp.Symbol):
             raise BuildError("syntax", line, col,
                              detail="diff(f, x) takes a variable name as its second argument")
@@ -693,7 +715,7 @@ class Builder:
         if value.has(sp.Derivative, sp.Subs):
             raise BuildError("syntax", line, col,
                              detail=f"{name}: this derivative has no closed form here")
-        return Built(value, shown, f.conditions)
+        return Built(value, shown, f.conditions + _differentiable(value, shown, line, col))
 
     def _invertible(self, value: sp.Expr) -> tuple[Condition, ...]:
         from checker.vectors.ir import Det, MatInv
