@@ -239,7 +239,11 @@ def run(argv: Sequence[str] | None = None) -> tuple[str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    out, code = run(argv)
+    try:
+        out, code = run(argv)
+    except KeyboardInterrupt:  # Ctrl-C anywhere (while the engines load, too): no traceback
+        print("proofcheck: interrupted", file=sys.stderr)
+        return 130
     if out:
         try:
             print(out)

@@ -121,3 +121,17 @@ def test_console_script_runs_the_example(agnostic: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "checker", "check", str(agnostic)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ctrl_c_anywhere_exits_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Ctrl-C while the engines load (inside ``run``, before any command's own handling)."""
+    import checker.cli as cli
+
+    def interrupted(argv: object) -> tuple[str, int]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run", interrupted)
+    assert cli.main(["check", "x.proof"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "proofcheck: interrupted" and "Traceback" not in err
