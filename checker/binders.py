@@ -101,3 +101,46 @@ def rename_apart(scope: Scope, exprs: Sequence[sp.Expr],
             out[j] = (n, substitute(a, mapping), substitute(b, mapping))
         out[i] = (new, lo, hi)
     return tuple(out), parts
+
+
+BOUND_NAMES = ("k", "j", "i", "l")  # by nesting depth; then k5, k6, ...
+
+
+def canonical_bound(e: sp.Expr, taken: Iterable[str]) -> sp.Expr:
+    """``e`` with the index of every ``Sum``/``Product`` renamed by its nesting depth (``k``
+    outermost, then ``j``, ``i``, ``l``; a name in ``taken``, the free names of the whole
+    obligation, is never used), so that ``sum(i, 1, K, p_i)`` and ``sum(k, 1, K, p_k)``
+    become the same expression (alpha-equivalence). An index whose new name is already used
+    inside keeps its name: equal sums may then stay apart, never different ones merge."""
+    if not e.has(sp.Sum, sp.Product):
+        return e
+    used = set(taken)
+    names = [n for n in BOUND_NAMES if n not in used]
+
+    def name(depth: int) -> str:
+        return names[depth] if depth < len(names) else fresh_name("k", used | set(names))
+
+    def walk(x: sp.Basic, depth: int) -> sp.Basic:
+        if isinstance(x, (sp.Sum, sp.Product)):
+            # SymPy merges nested sums into one with several limits, innermost first
+            body = walk(x.function, depth + len(x.limits))
+            limits = [list(lim) for lim in x.limits]
+            for idx in range(len(limits) - 1, -1, -1):  # the outermost first
+                v, lo, hi = limits[idx]
+                d = depth + len(limits) - 1 - idx
+                new = sp.Symbol(name(d), **v.assumptions0)
+                inner = [a for lim in limits[:idx] for a in lim]
+                if new != v and not any(new in a.free_symbols for a in [body, *inner]):
+                    body = body.xreplace({v: new})
+                    for lim in limits[:idx]:
+                        lim[1], lim[2] = lim[1].xreplace({v: new}), lim[2].xreplace({v: new})
+                    v = new
+                limits[idx] = [v, walk(lo, d), walk(hi, d)]
+            return x.func(body, *[tuple(lim) for lim in limits])
+        if not x.args or not x.has(sp.Sum, sp.Product):
+            return x
+        return x.func(*[walk(a, depth) for a in x.args])
+
+    out: sp.Expr = walk(e, 0)
+    return out
+

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker import Status, check_claim, check_text
-from checker.binders import rename_apart, substitute
+from checker.binders import canonical_bound, rename_apart, substitute
 from checker.cli import run
 from checker.numeric import ball, to_arb, verify_counterexample
 from checker.obligations import Domain, Obligation, Relation, sym
@@ -289,3 +289,27 @@ def test_substitute_agrees_with_summing_by_hand(case: tuple[sp.Expr, dict[str, F
     # and the sum before the replacement, with x at its value, is the same number
     got = ball(e, {**env, "x": to_arb(x_value)}, 128)
     assert got.contains(to_arb(expected)), (e, point)
+
+
+# ------------------------------------------------------- alpha-equivalent sums are one sum
+
+def test_sums_that_differ_only_in_their_index_become_equal() -> None:
+    i, m = sym("i"), sym("m")
+    a = sp.Sum(sp.Function("f")(i) * N, (i, 1, N))
+    b = sp.Sum(sp.Function("f")(K) * N, (K, 1, N))
+    assert canonical_bound(a, {"n"}) == canonical_bound(b, {"n"})
+    # a free k is never captured: the index becomes j, and the free k stays free
+    c = canonical_bound(sp.Sum(i * K, (i, 1, N)), {"k", "n"})
+    assert c == sp.Sum(J * K, (J, 1, N))
+    # nested sums: the outer index k, the inner one j, whatever they were called
+    nested = sp.Sum(sp.Sum(i * m, (i, 1, m)), (m, 1, N))
+    assert canonical_bound(nested, {"n"}) == sp.Sum(sp.Sum(J * K, (J, 1, K)), (K, 1, N))
+
+
+def test_family_sums_with_different_indices_are_compared_as_one() -> None:
+    fam = ["p_k in (0, 1) for k in 1..K"]
+    assert check_claim("sum(i, 1, K, p_i) <= sum(k, 1, K, p_k) + 1", fam).verdict.status \
+        is Status.PROVED
+    v = check_claim("sum(i, 1, K, p_i) <= sum(k, 1, K, p_k) - 1", fam).verdict
+    assert v.status is Status.REFUTED
+

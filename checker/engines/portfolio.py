@@ -179,9 +179,11 @@ METHODS = (*CALCULUS[:2], *METHODS, *CALCULUS[2:])
 
 def plan(ob: Obligation, mode: str = "auto") -> list[str]:
     """The engines to try, in order, for this obligation (mode "proof": a method's
-    sub-obligation, where only a proof helps, so no search)."""
+    sub-obligation, where only a proof helps, so no search; "evidence": no proof methods)."""
     if mode == "proof":
         return [e for e in plan(ob, "auto") if e not in ("search", "sample")]
+    if mode == "evidence":  # a claim in small dimensions, for a refutation or evidence only
+        return [e for e in plan(ob, "auto") if e not in METHODS]
     engines = _base_plan(ob, mode)
     if mode != "auto" or "search" not in engines:
         return engines
