@@ -346,3 +346,14 @@ def test_a_family_claim_no_method_settles_ends_by_work_not_by_the_cap() -> None:
                                      "T1 <= T2"]).verdict
     assert not v.time_limited, v.reason
     assert v.status is Status.PLAUSIBLE
+
+
+def test_an_entry_of_a_one_column_matrix_has_one_name() -> None:
+    """S_1_1 of S in R^(1 x 1) is the entry the engines call S_1: a given about it reaches
+    det(S) (it was two unknowns, and a true claim was refuted at S = 0)."""
+    base = ["S in R^(1 x 1)", "s > 0", "S_1_1 = s^2"]
+    assert check_claim("det(S) = s^2", base).verdict.status is Status.PROVED
+    assert check_claim("det(S) > 0", base).verdict.status is Status.PROVED
+    assert check_claim("S_2_1 = S_2", ["S in R^(3 x 1)"]).verdict.status is Status.PROVED
+    with pytest.raises(ParseError):
+        check_claim("S_3_1 = 0", ["S in R^(2 x 1)"])

@@ -111,6 +111,11 @@ def variable(name: str) -> sp.Expr | None:
             return VecVar(sym(name), rows)
         return MatVar(sym(name), rows, cols)
     head, _, index = name.rpartition("_")
+    column, _, row = head.rpartition("_")
+    if index == "1" and row.isdigit() and column in shapes and shapes[column][1] == 1:
+        # S_2_1 of a one-column matrix (S in R^(m x 1), R^(1 x 1)) is its entry S_2, as
+        # the engines name it: two names for one number would make two unknowns
+        return variable(f"{column}_{row}")
     if head and head in shapes and shapes[head][1] == 1 and index:
         if index.isdigit():
             i = int(index)
