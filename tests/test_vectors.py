@@ -357,3 +357,23 @@ def test_an_entry_of_a_one_column_matrix_has_one_name() -> None:
     assert check_claim("S_2_1 = S_2", ["S in R^(3 x 1)"]).verdict.status is Status.PROVED
     with pytest.raises(ParseError):
         check_claim("S_3_1 = 0", ["S in R^(2 x 1)"])
+
+
+@pytest.mark.parametrize(("claim", "assume", "status"), [
+    ("S_1_2 = S_2_1", ["S in R^(2 x 2)", "S^T = S"], Status.PROVED),
+    ("S_1_2 = S_1_1", ["S in R^(2 x 2)", "S^T = S"], Status.REFUTED),
+    ("u_1 = v_1", ["u, v in R^2", "u = v"], Status.PROVED),
+    ("<u, w> = <v, w>", ["u, v, w in R^d", "u = v"], Status.PROVED),
+    ("<u, w> <= <v, w> - 1", ["u, v, w in R^d", "u = v"], Status.REFUTED),
+])
+def test_a_given_equation_between_vectors_is_used(claim: str, assume: list[str],
+                                                   status: Status) -> None:
+    """`S^T = S` or `u = v` given: entry by entry in coordinates, by substitution at a
+    symbolic dimension (they were dropped: `unknown`, "could not be written out")."""
+    v = check_claim(claim, assume).verdict
+    assert v.status is status, v.reason
+    if status is Status.REFUTED:
+        assert v.counterexample is not None
+        values = dict(v.counterexample.values)
+        assert all(values.get(f"u_{i}") == values.get(f"v_{i}") for i in (1, 2))
+        assert values.get("S_1_2") == values.get("S_2_1")

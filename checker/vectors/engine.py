@@ -219,11 +219,29 @@ def normalize(e: sp.Expr, positive: set[str] | None = None) -> sp.Expr:
     return out.replace(lambda x: isinstance(x, Trace), trace)
 
 
+def _equal_vectors_replaced(ob: Obligation) -> Obligation:
+    """A given ``u = e`` about a declared vector or matrix u (not in e): u replaced by e in
+    the claim and the other hypotheses, and the given dropped. Only for the stages that
+    prove (a proof of the result is one of the original); the small dimensions write the
+    given out entry by entry instead (``_expanded_given``)."""
+    for h in ob.hypotheses:
+        if h.op != "=":
+            continue
+        for u, e in ((h.lhs, h.rhs), (h.rhs, h.lhs)):
+            if isinstance(u, (VecVar, MatVar)) and not e.has(u) and shape_of(e) == shape_of(u):
+                rest = tuple(r for r in ob.hypotheses if r is not h)
+                return _equal_vectors_replaced(Obligation(
+                    ob.claim.subs({u: e}), ob.domains,
+                    tuple(r.subs({u: e}) for r in rest)))
+    return ob
+
+
 def abstract(ob: Obligation, closure: bool,
              split: bool = True) -> tuple[Obligation, list[str]] | None:
     """The obligation with each atom a variable and the facts about the atoms added, and the
     theorems the facts come from; None when an atom is left that has no name (a vector).
     ``split``: family sums split by linearity (``_split_sum``), else each taken whole."""
+    ob = _equal_vectors_replaced(ob)
     pos = _positive_families(ob) if split else None
     taken = set(ob.names)
 
@@ -453,7 +471,7 @@ def concrete(ob: Obligation, values: dict[sp.Symbol, int]) -> Obligation | None:
         for h in ob.hypotheses:
             h2 = Relation(h.lhs.xreplace(mapping), h.op, h.rhs.xreplace(mapping))
             for part in _split_extremes(h2):
-                hyps.append(_expanded(part, {}))
+                hyps += _expanded_given(part)
     except (NotExpandable, ValueError, TypeError):
         return None
     domains = {n: d for n, d in ob.domains if sp.Symbol(n, real=True) not in mapping}
@@ -480,6 +498,21 @@ def concrete(ob: Obligation, values: dict[sp.Symbol, int]) -> Obligation | None:
     if any(d.is_empty for _, d in doms):
         return None
     return Obligation(claim, doms, tuple(dict.fromkeys(kept)))
+
+
+def _expanded_given(rel: Relation) -> list[Relation]:
+    """A hypothesis written out in coordinates; an equation between vectors or matrices
+    (``u = v``, ``S^T = S``) is one equation per entry, its exact meaning."""
+    if rel.op == "=":
+        lhs, rhs = expand(rel.lhs), expand(rel.rhs)
+        if isinstance(lhs, sp.MatrixBase) and isinstance(rhs, sp.MatrixBase):
+            if lhs.shape != rhs.shape:
+                raise NotExpandable("an equation between different shapes")
+            out = [Relation(a, "=", b) for a, b in zip(lhs, rhs, strict=True) if a != b]
+            if any(has_vectors(r.lhs) or has_vectors(r.rhs) for r in out):
+                raise NotExpandable("atoms left")
+            return out
+    return [_expanded(rel, {})]
 
 
 def _expanded(rel: Relation, mapping: dict[sp.Symbol, sp.Integer]) -> Relation:
