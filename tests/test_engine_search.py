@@ -367,3 +367,22 @@ def test_simplest_between():
     assert simplest_between(F(-62, 100), F(-12, 100)) == F(-1, 2)
     assert simplest_between(F(-1), F(5)) == 0
     assert simplest_between(F(31415, 10000), F(31416, 10000)) == F(333, 106)
+
+
+def test_a_point_is_charged_for_the_terms_of_its_sums() -> None:
+    """``sum(k, 0, n, binomial(n, k)*exp(k*x))`` at n = 10^4 is ten thousand evaluations:
+    the search charges them, so a long sum ends the search by work (it reached the CPU
+    safety cap, a machine-dependent verdict)."""
+    from checker.engines.search import _point_cost, _sum_costs
+
+    k, n = sym("k"), sym("n")
+    body = sp.binomial(n, k) * sp.exp(k * x)
+    ob = Obligation(Relation(sp.Sum(body, (k, 0, n)), "=", (1 + sp.exp(x)) ** n),
+                    (("n", Domain(F(1), integer=True)), ("x", Domain())))
+    sums = _sum_costs(ob)
+    small = _point_cost(10, sums, {"n": F(3), "x": F(0)})
+    large = _point_cost(10, sums, {"n": F(5_000), "x": F(0)})
+    assert (large - 10) == (small - 10) // 4 * 5_001  # 4 terms at n = 3, 5,001 at 5,000
+    with HardLimit(60):
+        v = prove(ob)
+    assert v.status in (Status.PLAUSIBLE, Status.UNKNOWN) and not v.time_limited

@@ -40,10 +40,12 @@ from hypothesis.errors import Unsatisfiable
 
 from checker.engines import work
 from checker.numeric import (
+    MAX_SUM_TERMS,
     PRECISIONS,
     PowerRules,
     Undefined,
     ball,
+    exact,
     holds_at,
     simplest_between,
     to_arb,
@@ -390,6 +392,31 @@ def _size(ob: Obligation) -> int:
     return POINT_COST + nodes
 
 
+def _sum_costs(ob: Obligation) -> list[tuple[sp.Expr, sp.Expr, int]]:
+    """For each finite sum of the obligation: its ends and the size of its body, to charge
+    a point by the terms the sum has there (a sum up to n costs n evaluations of its body:
+    ``sum(k, 0, n, binomial(n, k)*exp(k*x))`` at n = 10^4 is not one point's work)."""
+    out: list[tuple[sp.Expr, sp.Expr, int]] = []
+    for r in (ob.claim, *ob.hypotheses):
+        for side in (r.lhs, r.rhs):
+            for s in side.atoms(sp.Sum):
+                body = sum(1 for _ in sp.preorder_traversal(s.function))
+                for _, lo, hi in s.limits:
+                    out.append((lo, hi, body))
+    return out
+
+
+def _point_cost(base: int, sums: list[tuple[sp.Expr, sp.Expr, int]],
+                point: dict[str, Fraction]) -> int:
+    cost = base
+    for lo, hi, body in sums:
+        a, b = exact(lo, point), exact(hi, point)
+        terms = MAX_SUM_TERMS if a is None or b is None else max(0, math.floor(b) -
+                                                                  math.ceil(a) + 1)
+        cost += body * min(terms, MAX_SUM_TERMS)
+    return cost
+
+
 def _against_zero(rel: Relation) -> Relation:
     """The same relation as ``f op 0``, so that ``holds_at`` need not subtract every time."""
     f, op = rel.difference()
@@ -436,6 +463,7 @@ class _Run:
         self.evaluate = Evaluator(ob)
         self.meter = work.Meter(units)
         self.cost = _size(ob)  # work units of one evaluation
+        self.sums = _sum_costs(ob)  # and of the terms of its sums, at each point
         self.max_samples = max_samples
         self.calls = 0
         self.tried = 0
@@ -453,7 +481,15 @@ class _Run:
             return None
         if self.meter.exhausted:
             raise _OutOfWork
-        self.meter.spend(min(self.cost, self.meter.left))
+        if self.sums:
+            cost = _point_cost(self.cost, self.sums,
+                               dict(zip(self.evaluate.names, values, strict=True)))
+            if cost > self.meter.left:  # a point too costly for what is left: not evaluated
+                self.meter.spend(self.meter.left)
+                raise _OutOfWork
+        else:
+            cost = min(self.cost, self.meter.left)
+        self.meter.spend(cost)
         outcome = self.evaluate(values)
         self.tried += 1
         if outcome == FAIL:
