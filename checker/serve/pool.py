@@ -135,6 +135,30 @@ class _Worker:
             self.conn.close()
 
 
+def _stop_all(idle: list[_Worker], busy: list[_Worker], grace_s: float = 1.0) -> None:
+    """Stop every worker at once (one at a time took 3-6 s on Ctrl-C): a busy one is killed
+    (its job was answered "the server is stopping"), an idle one asked to exit and given
+    ``grace_s`` in all, then killed."""
+    for w in busy:
+        w.alive = False
+        with contextlib.suppress(OSError, ValueError):
+            w.proc.kill()
+    for w in idle:
+        w.alive = False
+        with contextlib.suppress(OSError, ValueError):
+            w.conn.send(None)
+    deadline = time.monotonic() + grace_s
+    for w in idle:
+        w.proc.join(max(0.0, deadline - time.monotonic()))
+    for w in [*idle, *busy]:
+        if w.proc.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                w.proc.kill()
+        w.proc.join(2.0)
+        with contextlib.suppress(OSError):
+            w.conn.close()
+
+
 class Pool:
     """Checks documents in worker processes, fairly between clients (see the module doc)."""
 
@@ -181,8 +205,8 @@ class Pool:
                     job.future.set_result(error_doc("server-busy",
                                                     detail="the server is stopping"))
         self.queues.clear()
-        for w in [*self.idle, *self.busy]:
-            await asyncio.get_running_loop().run_in_executor(self.threads, w.stop)
+        idle, busy = list(self.idle), list(self.busy)
+        await asyncio.get_running_loop().run_in_executor(self.threads, _stop_all, idle, busy)
         self.idle.clear()
         self.threads.shutdown(wait=False, cancel_futures=True)
 
