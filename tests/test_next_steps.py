@@ -68,7 +68,7 @@ def test_only_a_whole_check_gets_advice() -> None:
 
 def test_cli_shows_what_to_do_next() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "checker", "claim", "(1 + 1/n)^n >= 2", "--assume",
+        [sys.executable, "-m", "checker", "claim", "(1 + 1/n)^n < e", "--assume",
          "n >= 1 integer"], capture_output=True, text=True, timeout=300)
     if out.stdout.startswith("proved"):  # an engine got stronger: nothing to advise
         assert "next:" not in out.stdout
@@ -76,5 +76,6 @@ def test_cli_shows_what_to_do_next() -> None:
     if out.stdout.startswith("unknown (time limit"):  # the wall-clock safety cap (load)
         pytest.skip("the machine is too loaded for this check's safety cap")
     assert "\n  next: " in out.stdout, out.stdout
-    # where a method stopped, then the theorem whose shape the step has (Bernoulli's)
-    assert "next: this step has the shape of one_add_mul_le_pow's conclusion" in out.stdout
+    # where a method stopped (the logs compared), then how to split an integer claim
+    assert "next: the checker got part of the way: taking logs" in out.stdout
+    assert "next: split it: show it for the smallest n" in out.stdout

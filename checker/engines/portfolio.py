@@ -189,12 +189,13 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
         return engines
     i = engines.index("search")
     methods = list(METHODS)
-    if _integer_parameter(ob):
+    integer = _integer_parameter(ob)
+    if integer:
         # a claim about an integer n >= n0: induction (or its real relaxation) is what
-        # proves it, and comparing logs first only delays it (``factorial(n) >= (n/e)^n``:
-        # induction's ratio step compares the logs itself)
+        # proves it, and the other engines and methods first only delay it (``factorial(n)
+        # >= (n/e)^n``: induction's ratio step compares the logs itself); it goes right
+        # after the sample points (which refute a false one at once)
         methods.remove("induction")
-        methods.insert(methods.index("logtransform"), "induction")
     # the interval engine first gets a short turn (most of its proofs take a tenth of its
     # share), and its full share only after the methods, if the short turn ran out of work
     # (``_SECOND_TURN``): a claim it cannot certify does not delay the method that proves it
@@ -211,7 +212,8 @@ def plan(ob: Obligation, mode: str = "auto") -> list[str]:
     # first engine (a short solver turn, or SymPy for an equation, which also refute at once)
     # and before the others (milliseconds, where another solver or a proof method may spend
     # the whole budget)
-    return [*before[:1], "sample", *before[1:], *methods, *after]
+    return [*before[:1], "sample", *(["induction"] if integer else []), *before[1:], *methods,
+            *after]
 
 
 def _integer_parameter(ob: Obligation) -> bool:
