@@ -4,9 +4,11 @@ Before, the two were independent unknowns and a true step was *refuted*."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sympy as sp
 
-from checker.check import check_text
+from checker.check import check_file, check_text
 from checker.elaborate import congruent
 from checker.obligations import Status
 
@@ -45,3 +47,13 @@ def test_rewriting_stops_on_cycles_and_leaves_the_top_level_alone() -> None:
     same = {a: b, b: a}  # never built by same_term (it skips equal sides), but must not hang
     assert congruent(kl(a), same) in (kl(a), kl(b))
     assert congruent(a + 1, {a: b}) == a + 1  # a top-level term keeps its own variable
+
+
+def test_a_students_own_given_in_an_exercise_is_no_rewrite_rule(tmp_path: Path) -> None:
+    """In an exercise, a given the exercise does not state is checked, never trusted: it
+    must not become a rewrite rule either."""
+    path = tmp_path / "t.proof"
+    path.write_text("exercise kl_gaussian_standard\ngiven Prior[M] = StdNormal[d]\n"
+                    "have a: KL[Q, Prior[M]] = KL[Q, StdNormal[d]]\n", encoding="utf-8")
+    steps = {s.text.split(":")[0]: s.verdict.status for s in check_file(path).steps}
+    assert steps["a"] is Status.REFUTED
