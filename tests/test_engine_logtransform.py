@@ -10,6 +10,7 @@ import sympy as sp
 
 from checker import check_claim
 from checker.engines import logtransform
+from checker.functions import Phi
 from checker.obligations import Domain, Obligation, Relation, Status, sym
 
 n, x = sym("n"), sym("x")
@@ -63,3 +64,16 @@ def test_true_claims_are_proved(claim: str, assume: list[str]) -> None:
 @pytest.mark.parametrize(("claim", "assume"), FALSE)
 def test_false_claims_are_never_proved(claim: str, assume: list[str]) -> None:
     assert check_claim(claim, assume, budget_s=BUDGET).verdict.status is not Status.PROVED
+
+
+def test_not_applicable_when_no_log_expands() -> None:
+    # neither side is a product, a power or exp: log(L) >= log(R) would be the claim itself
+    pos = (("x", Domain(F(0), None)),)
+    rhs = sp.Rational(1, 2) + x * sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
+    ob = Obligation(Relation(Phi(x), ">=", rhs), pos)
+    v = logtransform.prove(ob, BUDGET)
+    assert v.status is Status.UNKNOWN and v.reason == ""
+    # the claim is still proved, from its derivative x^2*exp(-x^2/2)/sqrt(2*pi) >= 0
+    proved = check_claim("Phi(x) >= 1/2 + x*exp(-x^2/2)/sqrt(2*pi)", ["x >= 0"],
+                         budget_s=BUDGET).verdict
+    assert proved.status is Status.PROVED, proved

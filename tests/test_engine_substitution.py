@@ -104,3 +104,79 @@ def test_cli_proves_the_issue_example() -> None:
          "--assume", "k >= (L/mu)*log(1/eps)"], capture_output=True, text=True, timeout=120)
     assert out.stdout.startswith("proved"), out.stdout + out.stderr
     assert "substituted k = " in out.stdout
+
+
+def test_false_at_the_bound_is_refuted_where_the_hypothesis_holds() -> None:
+    # at the bound the claim says delta <= delta/2: the method puts n just past the bound
+    # (n = 12 >= 8*log(4) = 11.09... at delta = eps = 1/2) and re-checks the point exactly
+    v = substitution.prove(hoeffding(delta / 2, 2 * sp.log(2 / delta) / eps**2), BUDGET)
+    assert v.status is Status.REFUTED, v
+    assert v.counterexample is not None
+    point = dict(v.counterexample.values)
+    assert point == {"delta": F(1, 2), "eps": F(1, 2), "n": F(12)}
+    assert "holds at (or just past) its bound n = " in v.reason
+
+
+def test_a_rational_bound_is_used_exactly() -> None:
+    # n >= m, claim n >= m + 1: false at n = m, where the hypothesis holds with equality
+    ob = Obligation(Relation(n, ">=", m + 1), (), (Relation(n, ">=", m),))
+    v = substitution.prove(ob, BUDGET)
+    assert v.status is Status.REFUTED and v.counterexample is not None
+    point = dict(v.counterexample.values)
+    assert point["n"] == point["m"]
+
+
+def test_a_true_claim_is_never_refuted_at_its_bound() -> None:
+    # both sides are delta at the bound: nothing fails there, so no counterexample
+    v = substitution.prove(hoeffding(delta, 2 * sp.log(2 / delta) / eps**2), BUDGET)
+    assert v.status is Status.PROVED
+
+
+@pytest.mark.parametrize(("claim", "assume"), [
+    ("2*exp(-n*eps^2/2) <= delta/2",
+     ["eps in (0, 1)", "delta in (0, 1)", "n >= 2*log(2/delta)/eps^2"]),
+    ("2*H*exp(-2*m*eps^2) <= delta/2",
+     ["H >= 1", "eps in (0, 1)", "delta in (0, 1)", "m >= log(2*H/delta)/(2*eps^2)"]),
+])
+def test_too_small_sample_sizes_are_refuted(claim: str, assume: list[str]) -> None:
+    v = check_claim(claim, assume, budget_s=BUDGET).verdict
+    assert v.status is Status.REFUTED, v
+    assert v.counterexample is not None
+
+
+def test_bounds_need_a_number_as_coefficient() -> None:
+    x = sym("x")
+    # n*x - n*(x - 1) is n: its coefficient is the number 1 once simplified
+    linear = Obligation(Relation(sp.exp(-n), "<=", delta), (("delta", UNIT),),
+                        (Relation(n * x - n * (x - 1), ">=", sp.log(1 / delta)),))
+    assert [(v, lower) for v, _, lower, _ in substitution.bounds(linear)] == [(n, True)]
+    # n*x >= 1 bounds neither n nor x by an expression free of it
+    product = Obligation(Relation(sp.exp(-n * x), "<=", delta), (("delta", UNIT),),
+                         (Relation(n * x, ">=", 1),))
+    assert substitution.bounds(product) == []
+
+
+def test_boundary_points_put_the_variable_at_its_bound() -> None:
+    from checker.engines.search import boundary_points
+    from checker.numeric import holds_at
+
+    ob = hoeffding(delta / 2, 2 * sp.log(2 / delta) / eps**2)
+    points = boundary_points(ob, 4)
+    assert len(points) == 4
+    assert points[0] == {"delta": F(1, 2), "eps": F(1, 2), "n": F(12)}
+    for pt in points:  # the hypothesis holds, and the false claim fails there
+        assert all(holds_at(h, pt) is True for h in ob.hypotheses)
+        assert holds_at(ob.claim, pt) is False
+    # no hypothesis bounds a variable: no points
+    assert boundary_points(Obligation(Relation(sp.exp(-n), "<=", 1), (("n", POS),)), 4) == []
+
+
+def test_a_derivative_no_point_can_evaluate_is_not_sent_to_a_sub_proof() -> None:
+    # d/dk binomial(n, k) has polygamma: no sample point could cross-check a sign of it
+    assert not substitution.evaluable(sp.diff(sp.binomial(n, k), k))
+    assert substitution.evaluable(sp.diff(2 * sp.exp(-n * eps**2 / 2), n))
+    small = Domain(F(0), F(30), integer=True)
+    ob = Obligation(Relation(sp.binomial(n, k), "<=", 2**n), (("k", small), ("n", small)),
+                    (Relation(k, "<=", n),))
+    v = substitution.prove(ob, BUDGET)
+    assert v.status is Status.UNKNOWN and "cannot evaluate" in v.reason

@@ -108,3 +108,47 @@ def test_zero_to_the_zero_under_a_sum_is_defined_where_the_index_keeps_the_expon
     assert v.status is Status.PROVED, v.reason
     v = check_claim("sum(k, 0, n + 1, (1 - p)^(n - k)) >= 0", assume, budget_s=BUDGET).verdict
     assert v.status is Status.REFUTED and "not defined" in v.reason, v.reason
+
+
+def test_the_exact_checks_come_before_the_summation_and_name_the_failing_value() -> None:
+    """A wrong claim costs no summation: the claim at n = 1, ..., 8, sums written out term by
+    term, is checked first, and the reason names the first value where it fails."""
+    right_to_three = Obligation(Relation(
+        sp.Sum(k**2 * sp.binomial(n, k), (k, 0, n)), "=",
+        n * (n + 1) * 2**(n - 2) + (n - 1) * (n - 2) * (n - 3)), (("n", N1),))
+    v = sums.prove(right_to_three, BUDGET)
+    assert v.status is Status.UNKNOWN and v.reason == "the claim at n = 4 is not an identity"
+    x = sym("x")
+    reals = (("n", N1), ("x", Domain(None, None)))
+    exp_sum = sp.Sum(sp.binomial(n, k) * sp.exp(k * x), (k, 0, n))
+    # SymPy has no closed form for this sum: the reason says which part failed
+    wrong = Obligation(Relation(exp_sum, "=", (1 + sp.exp(x))**n + 1), reals)
+    assert sums.prove(wrong, BUDGET).reason == "the claim at n = 1 is not an identity"
+    right = Obligation(Relation(exp_sum, "=", (1 + sp.exp(x))**n), reals)
+    assert sums.prove(right, BUDGET).reason.startswith("SymPy's summation found no closed form")
+
+
+def test_a_closed_form_kept_from_an_earlier_claim_gives_the_same_verdict() -> None:
+    p01 = Domain(F(0), F(1), lo_open=True, hi_open=True)
+    ob = Obligation(Relation(sp.Sum(sp.binomial(n, k) * p**k * (1 - p)**(n - k), (k, 0, n)), "=",
+                             sp.Integer(1)), (("n", N1), ("p", p01)))
+    sums._closed_form.cache_clear()
+    first = sums.prove(ob, BUDGET)
+    again = sums.prove(ob, BUDGET)
+    assert first.status is Status.PROVED and (again.status, again.reason) == (
+        first.status, first.reason)
+
+
+def test_the_sympy_engine_still_proves_identities_where_a_sum_cancels() -> None:
+    """The SymPy engine skips its rewrites when a sum stays in the difference of the two sides
+    with a constant coefficient (no rewrite can remove it); where it cancels, it proves."""
+    from checker.engines import sympy_engine
+
+    s, x = sp.Sum(k**2, (k, 1, n)), sym("x")
+    reals = (("n", N1), ("x", Domain(None, None)))
+    for lhs, rhs in [((s + 1)**2, s**2 + 2 * s + 1), ((x + 1) * s, x * s + s)]:
+        ob = Obligation(Relation(lhs, "=", rhs), reals)
+        assert sympy_engine.prove(ob, BUDGET).status is Status.PROVED, (lhs, rhs)
+    stays = Obligation(Relation(s, "=", n * (n + 1) * (2 * n + 1) / 6), (("n", N1),))
+    v = sympy_engine.prove(stays, BUDGET)
+    assert v.status is Status.UNKNOWN and v.reason == "no symbolic proof found"

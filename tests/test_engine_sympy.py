@@ -209,6 +209,15 @@ def test_hypotheses() -> None:
     assert refuted_at(weak) == {"x": F(0)}
 
 
+def test_a_sign_false_on_the_domain_is_left_to_the_hypotheses() -> None:
+    """n + 1 > 0 fails at n = -10000 (a point of n's domain, where no rewrite can have that
+    sign, so none is asked for); with the hypothesis n >= 0 the rest, 1, is positive."""
+    v = prove(ob(2 * n + 1, ">", n, hyps=(Relation(n, ">=", ZERO),)))
+    assert v.status is Status.PROVED and v.reason == "hypothesis plus a term of known sign"
+    assert sympy_engine._fails_at(n + 1, ">", [{"n": F(-10_000)}])
+    assert not sympy_engine._fails_at(n**2 + 1, ">", [{"n": F(-10_000)}, {"n": F(0)}])
+
+
 # ------------------------------------------------------------------------------------ sums
 
 

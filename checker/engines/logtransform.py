@@ -30,6 +30,11 @@ def prove(ob: Obligation, budget_s: float) -> Verdict:
         return subproof.not_applicable(ENGINE)
     if not (_exponential(claim.lhs) or _exponential(claim.rhs)):
         return subproof.not_applicable(ENGINE)
+    if not (_opens(claim.lhs) or _opens(claim.rhs)):
+        # log(L) <= log(R) with neither log opening into simpler terms is the claim itself
+        # composed with log: nothing for the sub-proof to gain, and the calculus methods
+        # (derivative signs, inverse functions) see the claim as it is
+        return subproof.not_applicable(ENGINE)
     if sp.count_ops(claim.lhs) + sp.count_ops(claim.rhs) > MAX_OPS:
         return subproof.not_applicable(ENGINE)
     # the factors whose logs expand: powers and exp are opened through their bases
@@ -68,6 +73,12 @@ def prove(ob: Obligation, budget_s: float) -> Verdict:
 
 def _exponential(e: sp.Expr) -> bool:
     return e.has(sp.exp) or any(not p.exp.is_number for p in e.atoms(sp.Pow))
+
+
+def _opens(e: sp.Expr) -> bool:
+    """Whether the log of this side expands: a product, a power or exp (not a sum, a
+    number or another function)."""
+    return bool(e.is_Mul or e.is_Pow or isinstance(e, sp.exp))
 
 
 def _factors(e: sp.Expr) -> list[sp.Expr]:

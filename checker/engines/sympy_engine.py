@@ -34,7 +34,7 @@ import sympy as sp
 from checker.binders import substitute
 from checker.engines import work
 from checker.functions import to_elementary
-from checker.numeric import ball, verify_counterexample
+from checker.numeric import Undefined, ball, to_arb, verify_counterexample
 from checker.obligations import Counterexample, Domain, Obligation, Relation, Status, Verdict
 
 ENGINE = "sympy"
@@ -109,7 +109,7 @@ def _prove(ob: Obligation, clock: _Clock) -> Verdict:
     problem = _hazard([ob.claim, *ob.hypotheses])
     if problem is not None:
         return _unknown(problem)
-    points = _simple_points(ob)
+    points = simple_points(ob)
     cex = _search(ob, islice(points, FIRST_POINTS), clock)
     if cex is not None:
         return _refuted(cex)
@@ -271,12 +271,28 @@ def _try_prove(ob: Obligation, clock: _Clock) -> str | None:
     clock.check()
     if _is_hypothesis(f, op, hyps):
         return "the claim is a hypothesis"
-    reason = _prove_zero(f, clock) if op == "=" else _prove_sign(f, op, clock)
+    probes = _probes(ob) if op != "=" else []
+    if op == "=":  # no rewrite takes away a sum that stays in f: no ladder then
+        reason = None if _moves_with_a_sum(f, table) else _prove_zero(f, clock)
+    else:
+        reason = _prove_sign(f, op, clock, probes)
     if reason is None:
-        reason = _from_hypotheses(f, op, hyps, clock)
+        reason = _from_hypotheses(f, op, hyps, clock, probes)
     if reason is not None and used:
         reason += " using " + "; ".join(used)
     return reason
+
+
+def _moves_with_a_sum(f: sp.Expr, table: dict[sp.Basic, sp.Symbol]) -> bool:
+    """Whether ``f`` changes with a real standing in for a sum or product (its derivative in
+    it a nonzero rational): no identity-preserving rewrite makes such an ``f`` 0 for every
+    value of that real, so the ladder of rewrites would only spend its work."""
+    for s in table.values():
+        if f.has(s):
+            d = sp.diff(f, s)
+            if d.is_Rational and d != 0:
+                return True
+    return False
 
 
 def _open_relation(
@@ -296,7 +312,7 @@ def _open_sums(
     the assumptions of a free variable of the same name.
     """
     if isinstance(e, (sp.Sum, sp.Product)):
-        unrolled = _unroll(e)
+        unrolled = unroll(e)
         if unrolled is not None:
             return _open_sums(unrolled, table, mapping)
         if e not in table:
@@ -308,7 +324,9 @@ def _open_sums(
     return out
 
 
-def _unroll(e: sp.Sum | sp.Product) -> sp.Expr | None:
+def unroll(e: sp.Sum | sp.Product) -> sp.Expr | None:
+    """A concrete sum or product written out term by term, or None (bounds not integers,
+    more than MAX_UNROLL terms, or a term SymPy should not evaluate)."""
     unevaluated = _terms(e, evaluate=False)
     if unevaluated is None:
         return None
@@ -543,7 +561,15 @@ def _forms(f: sp.Expr, clock: _Clock) -> Iterator[tuple[str, sp.Expr]]:
             yield prefix + name, h
 
 
-def _prove_sign(f: sp.Expr, op: str, clock: _Clock) -> str | None:
+def _prove_sign(f: sp.Expr, op: str, clock: _Clock,
+                probes: list[dict[str, Fraction]] | None = None) -> str | None:
+    """The form of ``f`` whose sign SymPy's assumptions read as ``op 0``, or None.
+
+    The assumptions know only the domains (as symbol assumptions), so a sign they prove holds
+    at every point of the domains: when ``f op 0`` certainly fails at one of the ``probes``
+    (points of the domains, hypotheses ignored), no form can succeed, and none is tried."""
+    if probes and _fails_at(f, op, probes):
+        return None
     for name, g in _forms(f, clock):
         if _holds(g, op) or (op != ">" and _holds(g, ">")):
             return f"sign ({name})"
@@ -552,8 +578,50 @@ def _prove_sign(f: sp.Expr, op: str, clock: _Clock) -> str | None:
     return None
 
 
-def _sign_of(f: sp.Expr, op: str, clock: _Clock) -> bool:
-    return _prove_sign(f, op, clock) is not None
+def _sign_of(f: sp.Expr, op: str, clock: _Clock,
+             probes: list[dict[str, Fraction]] | None = None) -> bool:
+    return _prove_sign(f, op, clock, probes) is not None
+
+
+PROBE_POINTS = 8  # the first simple points of the domains, as probes
+PROBE_FAR = (Fraction(100), Fraction(10_000))  # and far values on a variable's unbounded side
+MAX_PROBES = 24
+
+
+def _probes(ob: Obligation) -> list[dict[str, Fraction]]:
+    """Points of the domains (hypotheses ignored) where a sign is tested before SymPy is
+    asked for it: the first simple points, and two of them (the simplest, and every
+    variable at its second simplest value) with each variable in turn moved far out where
+    its domain is unbounded (a term linear in n beats one in log(n) only there)."""
+    points = list(islice(simple_points(ob), PROBE_POINTS))
+    if not points:
+        return []
+    values = {n: _candidates(ob.domain(n)) for n in ob.names}
+    bases = [points[0], {n: v[min(1, len(v) - 1)] for n, v in values.items()}]
+    for base in bases:
+        for name in ob.names:
+            d = ob.domain(name)
+            far = [v for v in PROBE_FAR if d.hi is None] + [-v for v in PROBE_FAR if d.lo is None]
+            points += [{**base, name: v} for v in far if d.contains(v)]
+    return points[:MAX_PROBES]
+
+
+def _fails_at(f: sp.Expr, op: str, points: list[dict[str, Fraction]]) -> bool:
+    """Whether ``f op 0`` (op ``>=``, ``>`` or ``!=``) certainly fails at one of the points, by
+    one Arb ball of 64 bits (``!=`` fails only where the ball is exactly 0: rational
+    arithmetic; undefined or undecided points say nothing)."""
+    if op not in (">=", ">", "!="):
+        return False
+    for pt in points:
+        try:
+            d = ball(f, {n: to_arb(v) for n, v in pt.items()}, 64)
+        except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
+            continue
+        if d.is_nan():
+            continue
+        if (op == ">=" and d < 0) or (op == ">" and d <= 0) or (op == "!=" and d == 0):
+            return True
+    return False
 
 
 def _is_hypothesis(f: sp.Expr, op: str, hyps: list[Relation]) -> bool:
@@ -564,7 +632,8 @@ def _is_hypothesis(f: sp.Expr, op: str, hyps: list[Relation]) -> bool:
     return False
 
 
-def _from_hypotheses(f: sp.Expr, op: str, hyps: list[Relation], clock: _Clock) -> str | None:
+def _from_hypotheses(f: sp.Expr, op: str, hyps: list[Relation], clock: _Clock,
+                     probes: list[dict[str, Fraction]] | None = None) -> str | None:
     """The claim ``f op 0`` is a hypothesis, or follows from one ``g op2 0`` plus a known sign."""
     for h in hyps:
         g, hop = h.difference()
@@ -579,8 +648,9 @@ def _from_hypotheses(f: sp.Expr, op: str, hyps: list[Relation], clock: _Clock) -
         for fact, fop in facts:
             rest = f - fact
             # f = fact + rest with fact fop 0: f > 0 when either part is strict, else f >= 0
+            # (rest >= 0 is asked as "rest >= 0 or rest > 0": one pass over the forms)
             weak = fop == ">" or op == ">="
-            if (weak and _sign_of(rest, ">=", clock)) or _sign_of(rest, ">", clock):
+            if _sign_of(rest, ">=" if weak else ">", clock, probes):
                 if rest == 0:
                     return "the claim is a hypothesis"
                 return "hypothesis plus a term of known sign"
@@ -616,8 +686,9 @@ def _candidates(d: Domain) -> list[Fraction]:
     return out
 
 
-def _simple_points(ob: Obligation) -> Iterator[dict[str, Fraction]]:
-    """Points built from simple values, in order of increasing total rank."""
+def simple_points(ob: Obligation) -> Iterator[dict[str, Fraction]]:
+    """Points of the domains built from simple values (0, 1, -1, 2, 1/2, ..., the domains'
+    ends), in order of increasing total rank: the simplest first. Hypotheses are ignored."""
     names = ob.names
     values = [_candidates(ob.domain(n)) for n in names]
     if any(not v for v in values):
