@@ -43,6 +43,22 @@ def test_plan_induction_before_logs_for_an_integer_parameter() -> None:
     assert portfolio.plan(reals).index("logtransform") < portfolio.plan(reals).index("induction")
 
 
+def test_plan_induction_right_after_the_sample_points() -> None:
+    ints = _ob(sp.factorial(n), ">=", (n / sp.E) ** n, n=Domain(lo=F(1), integer=True))
+    assert portfolio.plan(ints)[:3] == ["z3-quick", "sample", "induction"]
+
+
+def test_plan_substitution_before_z3s_full_turn_under_hypotheses() -> None:
+    """A bound given as a hypothesis (``k >= log(1/eps)``) is used by substitution in a tenth
+    of Z3's full turn; without hypotheses Z3 keeps its place."""
+    with_bound = Obligation(Relation(sp.exp(-x), "<=", y), (("y", Domain(F(0), F(1), True)),),
+                            (Relation(x, ">=", sp.log(1 / y)),))
+    plan = portfolio.plan(with_bound)
+    assert plan.index("substitution") < plan.index("z3")
+    bare = portfolio.plan(_ob(sp.exp(x), ">=", 1 + x))
+    assert bare.index("z3") < bare.index("substitution")
+
+
 def test_plan_log_rules_before_z3_on_an_equation() -> None:
     plan = portfolio.plan(_ob(sp.log(x * y), "=", sp.log(x) + sp.log(y)))
     assert plan[:4] == ["sympy", "sample", "logrules", "z3-quick"]
