@@ -156,21 +156,6 @@ def test_bounds_need_a_number_as_coefficient() -> None:
     assert substitution.bounds(product) == []
 
 
-def test_boundary_points_put_the_variable_at_its_bound() -> None:
-    from checker.engines.search import boundary_points
-    from checker.numeric import holds_at
-
-    ob = hoeffding(delta / 2, 2 * sp.log(2 / delta) / eps**2)
-    points = boundary_points(ob, 4)
-    assert len(points) == 4
-    assert points[0] == {"delta": F(1, 2), "eps": F(1, 2), "n": F(12)}
-    for pt in points:  # the hypothesis holds, and the false claim fails there
-        assert all(holds_at(h, pt) is True for h in ob.hypotheses)
-        assert holds_at(ob.claim, pt) is False
-    # no hypothesis bounds a variable: no points
-    assert boundary_points(Obligation(Relation(sp.exp(-n), "<=", 1), (("n", POS),)), 4) == []
-
-
 def test_a_derivative_no_point_can_evaluate_is_not_sent_to_a_sub_proof() -> None:
     # d/dk binomial(n, k) has polygamma: no sample point could cross-check a sign of it
     assert not substitution.evaluable(sp.diff(sp.binomial(n, k), k))
