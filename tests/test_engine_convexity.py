@@ -62,3 +62,16 @@ def test_false_claims_are_never_proved(ob: Obligation) -> None:
 def test_needs_a_bounded_variable() -> None:
     ob = Obligation(Relation(sp.exp(x), ">=", 1 + x))
     assert convexity.prove(ob, 2.0).reason == ""
+
+
+def test_a_claim_not_concave_costs_no_sub_proof() -> None:
+    # (exp(x) + exp(y))/2 - exp((x + y)/2) is not concave in x (its second derivative changes
+    # sign): a number shows it before the end values x = -5, x = 5 are proved
+    from checker.engines import goals
+
+    five = Domain(F(-5), F(5))
+    ob = Obligation(Relation(sp.exp((x + y) / 2), "<=", (sp.exp(x) + sp.exp(y)) / 2),
+                    (("x", five), ("y", five)))
+    prover = goals.Prover(2.0)
+    assert convexity.attempt(ob, prover, 0) is None
+    assert prover.memo == {}  # no sub-goal was attempted

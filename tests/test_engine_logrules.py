@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from fractions import Fraction
 
 import pytest
 import sympy as sp
 
 from checker import check_claim
 from checker.engines import logrules
-from checker.obligations import Obligation, Relation, Status, sym
+from checker.obligations import Domain, Obligation, Relation, Status, sym
 
 a, b, x, y, t = (sym(s) for s in "abxyt")
 BUDGET = 4.0
@@ -90,3 +91,35 @@ def test_cli_proves_the_issue_example() -> None:
          "log((1 + a)/(2 - b)) = log(1 + a) - log(2 - b)", "--assume", "a > -1",
          "--assume", "b < 2"], capture_output=True, text=True, timeout=120)
     assert out.stdout.startswith("proved"), out.stdout + out.stderr
+
+
+# an equation among the hypotheses, linear in one variable with a coefficient that is not a
+# number (those are eliminated before the engines run), is used by substitution
+def test_an_equation_among_the_hypotheses_is_substituted() -> None:
+    ob = Obligation(Relation(sp.log(x) + sp.log(y), "=", 0),
+                    (("x", Domain(Fraction(0), lo_open=True)),
+                     ("y", Domain(Fraction(0), lo_open=True))),
+                    (Relation(x * y, "=", 1),))
+    v = logrules.prove(ob, BUDGET)
+    assert v.status is Status.PROVED
+    assert "substituted x = 1/y" in v.reason and "y != 0 (proved)" in v.reason
+
+
+def test_substitution_with_a_coefficient_that_may_vanish_proves_nothing() -> None:
+    # x*y = 0 gives x = 0 only where y != 0: at x = 1, y = 0 the claim is false
+    ob = Obligation(Relation(sp.log(1 + x), "=", 0),
+                    (("x", Domain(Fraction(0))),), (Relation(x * y, "=", 0),))
+    assert logrules.prove(ob, BUDGET).status is not Status.PROVED
+    v = check_claim("log(1 + x) = 0", ["x >= 0", "y real", "x*y = 0"], budget_s=BUDGET).verdict
+    assert v.status is Status.REFUTED
+
+
+@pytest.mark.parametrize(("claim", "status"), [
+    ("log(x) + log(y) = 0", Status.PROVED),
+    ("x^t*y^t = 1", Status.PROVED),
+    ("log(x) - log(y) = 0", Status.REFUTED),
+    ("log(x) + 2*log(y) = 0", Status.REFUTED),
+])
+def test_products_fixed_by_a_hypothesis(claim: str, status: Status) -> None:
+    v = check_claim(claim, ["x, y > 0", "x*y = 1", "t real"], budget_s=BUDGET).verdict
+    assert v.status is status, v

@@ -120,3 +120,17 @@ def test_enclosures_on_unbounded_boxes_are_rigorous() -> None:
     assert sign.certify(x**3 / (1 + x), {"x": (F(0), None)}, strict=False)
     assert not sign.certify(x**3 / (1 + x), {"x": (F(0), None)}, strict=True)  # 0 at x = 0
     assert not sign.certify(x - 1, {"x": (F(0), None)}, strict=False)
+
+
+def test_a_change_of_variable_then_an_inverse_then_a_split_at_the_default_budget() -> None:
+    # Phi_inv(p) <= sqrt(2*log(1/(2*(1 - p)))) on [1/2, 1): with t the right side, p =
+    # 1 - exp(-t^2/2)/2 on t >= 0; Phi applied to both sides; then 1 - Phi(t) <=
+    # exp(-t^2/2)/2, split at t = 1. Five levels of sub-goals, within the default work budget
+    # (it was plausible when each level could use only 60% of the work left)
+    from checker import check_claim
+
+    v = check_claim("Phi_inv(p) <= sqrt(2*log(1/(2*(1 - p))))", ["p in [1/2, 1)"]).verdict
+    assert v.status is Status.PROVED, v.reason
+    assert v.engine == "monotone"
+    assert v.reason.startswith("with t = sqrt(2)*sqrt(log(1/(2 - 2*p)))")
+    assert "applied Phi to both sides" in v.reason

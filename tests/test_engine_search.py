@@ -386,3 +386,39 @@ def test_a_point_is_charged_for_the_terms_of_its_sums() -> None:
     with HardLimit(60):
         v = prove(ob)
     assert v.status in (Status.PLAUSIBLE, Status.UNKNOWN) and not v.time_limited
+
+
+# ------------------------------------------------------------ variables given by an equation
+
+POSITIVE = Domain(F(0), lo_open=True)
+
+
+def test_a_variable_an_equation_gives_is_computed_not_drawn():
+    """x*y = 1: x is computed as 1/y, so the samples satisfy the hypothesis (independent draws
+    satisfied it at 14 points of 15,000); x + y >= 2 passes them all."""
+    ob = Obligation(Relation(x + y, ">=", Int(2)), (("x", POSITIVE), ("y", POSITIVE)),
+                    (Relation(x * y, "=", Int(1)),))
+    v = prove(ob)
+    assert v.status is Status.PLAUSIBLE
+    assert v.samples == 2000
+
+
+def test_a_claim_false_on_a_piece_of_the_equation_s_curve_is_refuted():
+    """(x - 3)*(x - 4) >= 0 fails for x in (3, 4), y = 1/x (independent draws never met
+    it); the counterexample satisfies the equation."""
+    ob = Obligation(Relation((x - 3) * (x - 4), ">=", Int(0)),
+                    (("x", POSITIVE), ("y", POSITIVE)), (Relation(x * y, "=", Int(1)),))
+    v = prove(ob)
+    assert v.status is Status.REFUTED
+    assert value(v, "x") * value(v, "y") == 1 and 3 < value(v, "x") < 4
+
+
+def test_an_undecided_point_costs_more_work():
+    """log(x*y) = log(x) + log(y): no ball decides it at irrational values, each point tries
+    every precision, and the work budget ends the search before 2000 samples."""
+    ob = Obligation(Relation(sp.log(x * y), "=", sp.log(x) + sp.log(y)),
+                    (("x", POSITIVE), ("y", POSITIVE)))
+    v = prove(ob)
+    assert v.status is Status.PLAUSIBLE
+    assert 0 < v.samples < 2000
+    assert any("work budget" in note for note in v.notes)

@@ -44,7 +44,11 @@ Z3_COST = 2  # sub-goal units a Z3 check counts for
 Z3_MAX_OPS = 40  # larger sub-goals are not given to Z3 (its resource limit is coarse there)
 INTERVAL_SHARE = 0.1  # the interval engine's budget on a bounded sub-goal (share of 2 s)
 INTERVAL_COST = 6
-METHOD_SHARE = 0.6  # of the work left, for one method on one sub-goal
+# of the work left, for one method on one sub-goal: shares compound down the recursion (a
+# change of variable, then an inverse, then a split is 5 levels deep in
+# ``Phi_inv(p) <= sqrt(2*log(1/(2*(1 - p))))`` on [1/2, 1)), and a dead end is usually found
+# by a number at once, so most of the work goes to the method tried
+METHOD_SHARE = 0.75
 GOAL_OPS_PER_UNIT = 20  # a sub-goal counts one more unit per this many operations
 DERIVATIVE_OPS_PER_UNIT = 10  # a derivative counts one unit per this many operations
 SAMPLE_POINTS = 6
@@ -131,21 +135,26 @@ def with_claim(ob: Obligation, claim: Relation,
 
 
 def _sample(ob: Obligation) -> list[dict[str, Fraction]]:
-    """A few simple points of the domains that satisfy the hypotheses (deterministic)."""
+    """A few simple points of the domains that satisfy the hypotheses (deterministic): for
+    each variable, simple values within its bounds (``sides``: from its domain and from the
+    hypotheses that bound it, so that ``q > 0, q < 1`` is sampled inside (0, 1))."""
     names = ob.names
     if len(names) > 4:
         return []
+    box = sides(ob)
     per: list[list[Fraction]] = []
     for n in names:
         d = ob.domain(n)
+        lo, hi = box.get(n, (d.lo, d.hi))
         cands = [Fraction(0), Fraction(1), Fraction(-1), Fraction(1, 2), Fraction(3),
                  Fraction(-3), Fraction(10), Fraction(1, 10)]
-        for b in (d.lo, d.hi):
+        for b in (lo, hi):
             if b is not None:
                 cands += [b, b + Fraction(1, 1000), b - Fraction(1, 1000), b + 2, b - 2]
-        if d.lo is not None and d.hi is not None:
-            cands += [(d.lo + d.hi) / 2, (3 * d.lo + d.hi) / 4, (d.lo + 3 * d.hi) / 4]
-        per.append(list(dict.fromkeys(c for c in cands if d.contains(c)))[:6])
+        if lo is not None and hi is not None:
+            cands += [(lo + hi) / 2, (3 * lo + hi) / 4, (lo + 3 * hi) / 4]
+        per.append(list(dict.fromkeys(c for c in cands if d.contains(c) and (
+            lo is None or c >= lo) and (hi is None or c <= hi)))[:6])
     out: list[dict[str, Fraction]] = []
     for combo in itertools.islice(itertools.product(*per), 60):
         pt = dict(zip(names, combo, strict=True))
@@ -167,6 +176,35 @@ def false_somewhere(ob: Obligation) -> bool:
                 return True
         except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
             continue
+    return False
+
+
+GIVEN_OPS = 12  # larger claims are not compared with the hypotheses
+
+
+def given(ob: Obligation) -> bool:
+    """Whether the claim ``f > 0`` (``>= 0``) is a hypothesis or a bound of a domain up to a
+    non-negative number: ``f = g + c`` with ``g > 0`` (``>= 0``) given and c >= 0 rational
+    (``q > 0`` where ``q in (0, 1)``; ``1 - q > 0`` from ``q < 1``). Where the hypotheses hold,
+    g is defined, and so is f: it holds *everywhere* on the obligation's set."""
+    f, op = ob.claim.difference()
+    if op not in (">", ">=") or size(f) > GIVEN_OPS:
+        return False
+    facts = [h.difference() for h in ob.hypotheses]
+    for n, d in ob.domains:
+        x = sym(n)
+        if d.lo is not None:
+            facts.append((x - sp.Rational(d.lo.numerator, d.lo.denominator),
+                          ">" if d.lo_open else ">="))
+        if d.hi is not None:
+            facts.append((sp.Rational(d.hi.numerator, d.hi.denominator) - x,
+                          ">" if d.hi_open else ">="))
+    for g, fop in facts:
+        if fop not in (">", ">="):
+            continue
+        c = f - g
+        if c.is_Rational and (c > 0 or (c == 0 and (fop == ">" or op == ">="))):
+            return True
     return False
 
 
@@ -223,6 +261,10 @@ class Prover:
         if ops > MAX_OPS:
             return None
         self.meter.spend(ops // GOAL_OPS_PER_UNIT)
+        if op != "!=" and given(ob):
+            return "a hypothesis"
+        if op != "!=" and ob.names and not f.is_number and false_somewhere(ob):
+            return None  # a few numbers before any proof, its definedness's included
         if everywhere:
             conds = conditions(f)
             if conds is None:
@@ -241,8 +283,6 @@ class Prover:
             if pos is not None:
                 return pos
             return self.prove(with_claim(ob, Relation(-f, ">", sp.Integer(0))), depth + 1)
-        if false_somewhere(ob):
-            return None
         box = sides(ob)
         certified = sign.certify(f, box, op == ">")
         if certified is not None:
@@ -255,7 +295,12 @@ class Prover:
         rlimit = work.amount(Z3_RLIMIT, self.budget_s)
         if size(f) <= Z3_MAX_OPS and _z3_unsat(ob, rlimit, self.budget_s):
             return "Z3"
-        if all(lo is not None and hi is not None for lo, hi in box.values()):
+        # the interval engine uses a hypothesis between variables (``x >= y``) only to discard
+        # boxes: where the claim is tight along it, as a branch of a case split is where its
+        # two sides meet, boxes across it are never certified (on the bench such sub-goals
+        # were never proved by it, at 0.1 s each)
+        if all(lo is not None and hi is not None for lo, hi in box.values()) and not any(
+                len(h.free_names) >= 2 for h in ob.hypotheses):
             from checker.engines import intervals
 
             self.meter.spend(INTERVAL_COST)
@@ -381,8 +426,10 @@ def run(ob: Obligation, budget_s: float, engine: str, method: Method) -> Verdict
         meter.limit = whole
 
 
-# the share of the shared work left that each calculus engine may use (the last one, all)
-TOP_SHARE = {"cases": 0.8, "convexity": 0.4, "monotone": 0.8, "inverse": 1.0}
+# the share of the shared work left that each calculus engine may use (the last one, all);
+# convexity's proofs on the bench take at most 12 of its 60 units (a Jensen step's curvature
+# is a product of signed factors), while a claim that is not concave may spend them all
+TOP_SHARE = {"cases": 0.8, "convexity": 0.2, "monotone": 0.8, "inverse": 1.0}
 
 
 def _run(ob: Obligation, engine: str, method: Method, prover: Prover) -> Verdict:

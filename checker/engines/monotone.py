@@ -48,7 +48,7 @@ from checker.printing import show
 ENGINE = "monotone"
 MAX_VARIABLES = 3
 MAX_CHANGES = 4
-DIRECT_SHARE = 0.5  # of the work left, for a one-variable claim before a change of variable
+DIRECT_SHARE = 0.7  # of the work left, for a one-variable claim before a change of variable
 CHANGE = "change of variable"  # marks the sub-goal a change of variable made
 CHANGE_COST = 8  # work units of one attempted change of variable (solve and simplify)
 MAX_DERIVATIVE_OPS = 120

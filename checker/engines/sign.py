@@ -18,7 +18,8 @@ recursion that ties them together is ``checker.engines.goals``).
   extended reals (``Phi(+inf) = 1``, ``exp(-inf) = 0``, ``1/inf = 0``); ``None`` at any
   indeterminate form (``inf - inf``, ``0 * inf``, ``1/0``).
 
-Work is bounded by the size of the expression (``MAX_FACTOR_OPS`` for factoring).
+Work is bounded by the size of the expression (``MAX_FACTOR_OPS``, ``MAX_FACTOR_DEGREE`` and
+``MAX_FACTOR_GENERATORS`` for factoring).
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ MAX_FACTOR_OPS = 120
 # a sum with a power or exponential of a higher degree is not factored: SymPy's multivariate
 # factoring of ``exp(-50*t) - (1 - t)^50`` (degree 50 in t and exp(t)) runs for minutes
 MAX_FACTOR_DEGREE = 12
+# nor one in more generators than this (numbers such as pi and sqrt(2) count): factoring a
+# derivative of ``sqrt(2*log(1/(2*(1 - p)))) - Phi_inv(p)`` in its ten generators takes
+# seconds and finds no factor; on the bench no useful factoring had more than five
+MAX_FACTOR_GENERATORS = 6
 MAX_DEPTH = 60
 
 
@@ -398,7 +403,8 @@ def certify(e: sp.Expr, sides: Mapping[str, Side], strict: bool) -> str | None:
 
 def _factors(e: sp.Expr) -> list[tuple[sp.Expr, int]]:
     """``e`` as a list of (factor, multiplicity), numbers included."""
-    if sp.count_ops(e) <= MAX_FACTOR_OPS and low_degree(e):
+    if sp.count_ops(e) <= MAX_FACTOR_OPS and low_degree(e) \
+            and generators(e) <= MAX_FACTOR_GENERATORS:
         with contextlib.suppress(sp.PolynomialError, ValueError, TypeError, RecursionError):
             e = sp.factor(e)
     out: list[tuple[sp.Expr, int]] = []
@@ -408,6 +414,22 @@ def _factors(e: sp.Expr) -> list[tuple[sp.Expr, int]]:
         else:
             out.append((a, 1))
     return out
+
+
+def generators(e: sp.Expr) -> int:
+    """How many generators ``e`` has as a polynomial: the distinct parts that are not sums,
+    products, integer powers or rational numbers (``x``, ``exp(x)``, ``sqrt(2)``, ``pi``)."""
+    seen: set[sp.Expr] = set()
+    todo = [e]
+    while todo:
+        a = todo.pop()
+        if a.is_Add or a.is_Mul:
+            todo.extend(a.args)
+        elif a.is_Pow and a.exp.is_Integer:
+            todo.append(a.base)
+        elif not a.is_Rational:
+            seen.add(a)
+    return len(seen)
 
 
 def low_degree(e: sp.Expr) -> bool:

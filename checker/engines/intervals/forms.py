@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from checker.engines.intervals.compile import Fn, _compile
-from checker.engines.sign import low_degree
+from checker.engines.sign import MAX_FACTOR_GENERATORS, generators, low_degree
 from checker.functions import Phi, PhiInv, Sigmoid
 
 MAX_DERIVATIVE_OPS = 400
@@ -46,8 +46,10 @@ def _substitutable(e: sp.Expr) -> bool:
 
 
 def _factored(e: sp.Expr) -> list[sp.Expr]:
-    """``factor(e)`` as another form to evaluate, when small and different."""
-    if not e.free_symbols or sp.count_ops(e) > MAX_FACTOR_OPS or not low_degree(e):
+    """``factor(e)`` as another form to evaluate, when small and different (and cheap to
+    find: see ``checker.engines.sign.MAX_FACTOR_GENERATORS``)."""
+    if not e.free_symbols or sp.count_ops(e) > MAX_FACTOR_OPS or not low_degree(e) \
+            or generators(e) > MAX_FACTOR_GENERATORS:
         return []
     try:
         g = sp.factor(e)
