@@ -270,26 +270,14 @@ def _false_below(ob: Obligation, n: sp.Symbol, n0: int) -> bool:
     points (exact or Arb evaluation): the real claim then needs n0 on its own, and is tried
     again from n0 + 1. Without such a point the claim from n0 + 1 on is no easier to prove
     than from n0, and is not tried."""
-    from checker.engines.portfolio import sample_points
-    from checker.numeric import Undefined, holds_at
-
     d = ob.domain(n.name)
     near = Domain(Fraction(n0), Fraction(n0 + 1), False, False)
     if d.hi is not None:
         near = Domain(Fraction(n0), min(d.hi, Fraction(n0 + 1)), False, d.hi_open)
     restricted = Obligation(ob.claim, tuple((m, near if m == n.name else dd)
                                             for m, dd in ob.domains), ob.hypotheses)
-    try:
-        points = sample_points(restricted, NEAR_POINTS)
-    except Exception:  # a point that cannot be drawn is no evidence either way
-        return True
-    for pt in points:
-        try:
-            if holds_at(restricted.claim, pt) is False:
-                return True
-        except (Undefined, NotImplementedError, ZeroDivisionError, ValueError, OverflowError):
-            continue
-    return False
+    # no point drawn: no evidence, so the second start is tried (it can only help)
+    return subproof.false_at_samples(restricted, NEAR_POINTS, undrawable=True)
 
 
 # ------------------------------------------------------------------------------ induction

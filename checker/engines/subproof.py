@@ -64,15 +64,22 @@ SAMPLES = 6  # points tried before a sub-obligation goes to the engines
 
 def _false_at_samples(ob: Obligation) -> bool:
     """Whether the sub-obligation certainly fails at one of a few deterministic points that
-    satisfy its hypotheses (exact or Arb evaluation): a method's reduction of a false claim
-    usually fails this way, and then costs no engine time."""
+    satisfy its hypotheses: a method's reduction of a false claim usually fails this way,
+    and then costs no engine time."""
+    return false_at_samples(ob, SAMPLES)
+
+
+def false_at_samples(ob: Obligation, count: int, undrawable: bool = False) -> bool:
+    """Whether the claim certainly fails (exact or Arb evaluation) at one of ``count``
+    deterministic sample points that satisfy its hypotheses; ``undrawable`` is the answer
+    when no point can be drawn (no evidence either way: the caller says which way is safe)."""
     from checker.engines.portfolio import sample_points
     from checker.numeric import Undefined, holds_at
 
     try:
-        points = sample_points(ob, SAMPLES)
-    except Exception:  # a point that cannot be drawn is no evidence either way
-        return False
+        points = sample_points(ob, count)
+    except Exception:
+        return undrawable
     for pt in points:
         try:
             if holds_at(ob.claim, pt) is False:
