@@ -209,3 +209,21 @@ def test_variant_parameter_in_an_interval_given(tmp_path: Path) -> None:
     for seed in (None, 1, 2, 3):
         result = _check(ex, text, seed)
         assert result.assessment.passed, result.assessment.summary
+
+
+@pytest.mark.slow
+def test_a_mutant_that_is_still_a_proof_is_not_counted() -> None:
+    """realizable_finite_class: dropping 1/k (or delta) from line 8's bound gives a weaker,
+    true bound, and the engines now prove the next step without it: the mutant is still a
+    complete proof, noted but not held against the exercise's checks."""
+    from checker.validate import Report, _mutation_test
+
+    ex = next(e for e in ALL if e.id == "realizable_finite_class")
+    rep = Report(ex.id)
+    portfolio.set_cache(portfolio.MemoryCache())
+    try:
+        _mutation_test(ex, default_library(), 1.0, rep)
+    finally:
+        portfolio.set_cache(None)
+    assert rep.ok and rep.killed == rep.mutants >= 8
+    assert any("still a complete proof" in n for n in rep.notes)
