@@ -222,7 +222,9 @@ def next_steps(ob: Obligation, lost: list[str] | None = None) -> list[str]:
 
     out: list[str] = []
     claim = ob.claim
-    for why in lost or []:  # a method got part of the way: say which part is missing
+    for why in dict.fromkeys(lost or []):  # a method got part of the way: which part is missing
+        if why.startswith("work budget"):
+            continue  # says only that a method stopped, not where: nothing to write as a step
         out.append(f"the checker got part of the way: {why}; write that part as a step of "
                    "its own (or cite a theorem for it)")
     cite = theorem_advice(ob)  # the library theorem the step has the shape of: right after

@@ -79,3 +79,14 @@ def test_cli_shows_what_to_do_next() -> None:
     # where a method stopped (the logs compared), then how to split an integer claim
     assert "next: the checker got part of the way: taking logs" in out.stdout
     assert "next: split it: show it for the smallest n" in out.stdout
+
+
+def test_where_methods_stopped_is_said_once_and_only_where_it_says_something() -> None:
+    """Two methods that stopped at the same place give one line; "work budget spent" names
+    no part to write as a step, and gives none."""
+    ob = Obligation(Relation(sp.exp(x), ">=", 1 + x))
+    lost = ["work budget spent", "taking logs: x <= 1 was not proved", "work budget spent",
+            "taking logs: x <= 1 was not proved"]
+    got = [line for line in next_steps(ob, lost) if "part of the way" in line]
+    assert got == [NEXT + "the checker got part of the way: taking logs: x <= 1 was not "
+                   "proved; write that part as a step of its own (or cite a theorem for it)"]

@@ -715,7 +715,8 @@ class _Search:
                 Status.UNKNOWN, "the claim is undefined on the domain", boxes=self.boxes
             )
         note = f" ({self.undefined} where the claim is undefined)" if self.undefined else ""
-        return _Outcome(Status.PROVED, f"certified on {self.boxes} boxes{note}", boxes=self.boxes)
+        boxes = f"{self.boxes} box" if self.boxes == 1 else f"{self.boxes} boxes"
+        return _Outcome(Status.PROVED, f"certified on {boxes}{note}", boxes=self.boxes)
 
     def _equality_unknown(self) -> _Outcome:
         return _Outcome(
