@@ -83,14 +83,9 @@ def _solutions(ob: Obligation) -> list[tuple[sp.Symbol, sp.Expr, sp.Expr, Relati
         for s in sorted(f.free_symbols & claimed, key=lambda v: v.name):
             if not isinstance(s, sp.Symbol) or ob.domain(s.name).integer:
                 continue
-            coeff = f.coeff(s, 1)
-            rest = f - coeff * s
-            if coeff == 0 or s in coeff.free_symbols or s in rest.free_symbols:
-                continue
-            value = sp.cancel(-rest / coeff)
-            if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-                continue
-            out.append((s, value, coeff, h))
+            solved = subproof.linear_solution(f, s)
+            if solved is not None:
+                out.append((s, solved[1], solved[0], h))
     return out
 
 

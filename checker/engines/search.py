@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, assume, given, seed, setti
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from checker.engines import work
+from checker.engines import subproof, work
 from checker.numeric import (
     MAX_SUM_TERMS,
     PRECISIONS,
@@ -312,12 +312,10 @@ class Definitions:
                 if not isinstance(v, sp.Symbol) or v.name not in self.names \
                         or ob.domain(v.name).integer:
                     continue
-                coeff = f.coeff(v, 1)
-                rest = f - coeff * v
-                if coeff == 0 or v in coeff.free_symbols or v in rest.free_symbols \
-                        or (coeff.free_symbols | rest.free_symbols) & taken:
+                solved = subproof.linear_solution(f, v)
+                if solved is None or (solved[0].free_symbols | solved[1].free_symbols) & taken:
                     continue
-                self.values.append((self.names.index(v.name), sp.cancel(-rest / coeff)))
+                self.values.append((self.names.index(v.name), solved[1]))
                 taken.add(v)
                 break
 

@@ -89,6 +89,21 @@ def false_at_samples(ob: Obligation, count: int, undrawable: bool = False) -> bo
     return False
 
 
+def linear_solution(f: sp.Expr, s: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
+    """``(a, -b/a)`` when the expanded ``f`` is ``a*s + b`` with ``a != 0`` and a, b free of
+    s (so ``f = 0`` gives ``s = -b/a`` wherever ``a != 0``: ``x*y - 1`` in x is ``(y, 1/y)``);
+    None otherwise. Shared by the log rules and the search, which use an equation among the
+    hypotheses to compute a variable."""
+    coeff = f.coeff(s, 1)
+    rest = f - coeff * s
+    if coeff == 0 or s in coeff.free_symbols or s in rest.free_symbols:
+        return None
+    value = sp.cancel(-rest / coeff)
+    if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return coeff, value
+
+
 def proved(ob: Obligation, budget_s: float) -> bool:
     return prove(ob, budget_s).status is Status.PROVED
 
