@@ -121,6 +121,7 @@ class Context:
     declared: set[str] = field(default_factory=set)
     # a given `T = e` with T an opaque term: T inside other terms' brackets is e (congruence)
     same_terms: dict[sp.Expr, sp.Expr] = field(default_factory=dict)
+    terms: set[sp.Expr] = field(default_factory=set)  # the opaque terms met so far
 
 
 def _rational(e: sp.Expr) -> Fraction | None:
@@ -158,7 +159,10 @@ class Elaborator:
     def subst(self, e: sp.Expr) -> sp.Expr:
         """``let`` names replaced by their definitions, opaque terms by their variables."""
         e = substitute(substitute_lets(e, self.ctx.lets), self.ctx.lets)
-        return opaque_symbols(congruent(e, self.ctx.same_terms))
+        e = congruent(e, self.ctx.same_terms)
+        if e.atoms(AppliedUndef):
+            self.ctx.terms.update(t for t in e.atoms(AppliedUndef) if is_opaque(t))
+        return opaque_symbols(e)
 
     def domains_for(self, names: set[str]) -> tuple[tuple[str, Domain], ...]:
         return tuple(sorted((n, self.ctx.domains.get(n, _opaque_domain(n))) for n in names))
@@ -529,6 +533,13 @@ class Elaborator:
         for term, value in (sides, sides[::-1]):
             if is_opaque(term) and not value.has(term):
                 self.ctx.same_terms[term] = value
+                # a term met before this given (``C[A[X]]`` in an earlier given) equals its
+                # rewritten form: said as a hypothesis, so contradictions across givens show
+                for t in sorted(self.ctx.terms, key=sp.default_sort_key):
+                    now = congruent(t, self.ctx.same_terms)
+                    if now != t:
+                        self.ctx.hypotheses.append(Relation(opaque_symbols(t), "=",
+                                                            opaque_symbols(now)))
                 return
 
     def declare_vector(self, item: Declaration) -> None:

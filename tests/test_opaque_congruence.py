@@ -57,3 +57,14 @@ def test_a_students_own_given_in_an_exercise_is_no_rewrite_rule(tmp_path: Path) 
                     "have a: KL[Q, Prior[M]] = KL[Q, StdNormal[d]]\n", encoding="utf-8")
     steps = {s.text.split(":")[0]: s.verdict.status for s in check_file(path).steps}
     assert steps["a"] is Status.REFUTED
+
+
+def test_a_term_met_before_the_given_is_tied_to_its_rewritten_form() -> None:
+    """``C[A[X]]`` in a given before ``A[X] = B[X]`` is ``C[B[X]]`` too: a later given that
+    contradicts it is caught, and a fact about it carries over."""
+    bad = check_text("given C[A[X]] = 1, A[X] = B[X], C[B[X]] = 2\nhave h: C[B[X]] >= 5\n",
+                     "t.proof")
+    assert bad.blocked
+    assert any(d.code == "contradictory-givens" for d in bad.diagnostics)
+    assert _verdicts("given t > 0, C[A[X]] >= t, A[X] = B[X]\nhave h: C[B[X]] > 0\n") == {
+        "h": Status.PROVED}
